@@ -1,0 +1,16 @@
+"""Every API blueprint, registered in one place."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from dinghuo.api import API_PREFIX
+
+
+def register_blueprints(api: Api) -> None:
+    from dinghuo.platform.auth.api import blp as auth_blp
+    from dinghuo.platform.tenants.api import blp as tenants_blp
+    from dinghuo.platform.tenants.api import platform_blp
+
+    for blp in (auth_blp, tenants_blp, platform_blp):
+        api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

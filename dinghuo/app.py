@@ -1,0 +1,54 @@
+"""``create_app()``: the one place where the platform is assembled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from dinghuo.config import Settings, load_settings
+from dinghuo.db import Database
+from dinghuo.logging import configure_logging
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    """Build the app; with no argument it configures itself from ``DINGHUO_*``.
+
+    ``gunicorn 'dinghuo.app:create_app()'`` serves the platform.
+    """
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(__name__, static_folder="admin_ui/static", static_url_path="/static")
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    configure_logging(app, settings)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+
+    from dinghuo.platform.auth import passwords
+
+    passwords.configure(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+
+    app.extensions["dinghuo.db"] = Database(settings.database_url)
+
+    from dinghuo import web
+    from dinghuo.api import init_app as init_api
+    from dinghuo.health import init_app as init_health
+    from dinghuo.platform.auth.throttle import init_app as init_throttle
+
+    web.init_app(app)
+    init_throttle(app)
+    init_api(app)
+    init_health(app)
+
+    @app.errorhandler(404)
+    def _not_found(error: Any):
+        return app.extensions["dinghuo.api_error_handler"](error)
+
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    return app

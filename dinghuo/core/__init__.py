@@ -1,0 +1,1 @@
+"""The ordering domain. Every table here is tenant-scoped."""

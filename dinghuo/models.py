@@ -1,0 +1,19 @@
+"""Imports every model module so the metadata is complete (Alembic, tests)."""
+
+from dinghuo.core.crm import models as crm_models
+from dinghuo.platform.audit import models as audit_models
+from dinghuo.platform.auth import models as auth_models
+from dinghuo.platform.events import models as event_models
+from dinghuo.platform.jobs import models as job_models
+from dinghuo.platform.tenants import models as tenant_models
+from dinghuo.plugins import models as plugin_models
+
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "crm_models",
+    "event_models",
+    "job_models",
+    "plugin_models",
+    "tenant_models",
+]

@@ -1,0 +1,1 @@
+"""What makes Dinghuo a SaaS: tenants, auth, billing, jobs, events, audit."""

@@ -46,7 +46,7 @@ def _http_error(error: HTTPException) -> tuple[Response, int] | Response:
     response.status_code = status
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
-    for name, value in data.get("headers", {}).items():
+    for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response
 
@@ -55,7 +55,8 @@ def _summarise(fields: dict[str, Any]) -> str:
     parts = []
     for name, reasons in fields.items():
         if isinstance(reasons, list):
-            parts.append(f"{name}: {'; '.join(str(r) for r in reasons)}")
+            text = "; ".join(str(r) for r in reasons)
+            parts.append(text if name == "_schema" else f"{name}: {text}")
         else:
             parts.append(f"{name}: invalid")
     return " / ".join(parts)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     base_domain: str = "localhost"
     instance_dir: Path = INSTANCE_DIR
     media_dir: Path | None = None
+    storage_backend: str = Field(
+        default="local",
+        description="Where uploaded files go (dinghuo.platform.storage.BACKENDS); local: media_root.",
+    )
     token_ttl_hours: int = 24 * 30
     login_rate_limit: str = "10 per minute"
     password_hash_time_cost: int = 3

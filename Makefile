@@ -1,0 +1,131 @@
+# Dinghuo: two commands after cloning.
+#
+#   make run    the platform on the embedded defaults (SQLite under instance/, inline jobs)
+#   make test   ruff, the suite on SQLite, then the suite on PostgreSQL + Redis with RLS on
+#
+# Everything installs into .venv; nothing else on the machine is touched except
+# Debian's chromium (browser tests) and, for `make test`, PostgreSQL roles and a
+# throwaway database named below.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# PostgreSQL for the second run of the suite. The superuser connection creates
+# the roles and a fresh database; the suite then connects as PG_APP_ROLE
+# (NOSUPERUSER NOBYPASSRLS, owns nothing) and migrates as PG_OWNER_ROLE.
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_SUPERUSER ?= postgres
+PG_OWNER_ROLE ?= dinghuo_owner
+PG_APP_ROLE ?= dinghuo_app
+PG_TEST_DB ?= dinghuo_make_test
+REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+PSQL := psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_SUPERUSER) -d postgres -v ON_ERROR_STOP=1 -q
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG_URL_APP := postgresql+psycopg://$(PG_APP_ROLE)@$(PG_HOST):$(PG_PORT)/$(PG_TEST_DB)
+PG_URL_OWNER := postgresql+psycopg://$(PG_OWNER_ROLE)@$(PG_HOST):$(PG_PORT)/$(PG_TEST_DB)
+
+.PHONY: help run test lint test-sqlite test-postgres services postgres-db browser demo clean
+
+help:
+	@echo "make run     start Dinghuo with demo data on http://localhost:5000 (SQLite, inline jobs)"
+	@echo "make test    lint, then the whole suite on SQLite and on PostgreSQL + Redis (RLS on)"
+
+# --- environments -----------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Stamps: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# --- make run ---------------------------------------------------------------
+
+run: $(VENV)/.installed
+	$(BIN)/dinghuo db upgrade
+	$(BIN)/dinghuo demo
+	@echo
+	@echo "Starting the platform (Ctrl-C stops it)..."
+	exec $(BIN)/dinghuo serve
+
+demo: $(VENV)/.installed
+	$(BIN)/dinghuo db upgrade
+	$(BIN)/dinghuo demo
+
+# --- make test --------------------------------------------------------------
+
+test: lint test-sqlite test-postgres
+	@echo "make test: lint, SQLite and PostgreSQL runs all passed"
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Browser tests drive Debian's chromium (Playwright's own browser download
+# cannot work where only package registries are reachable).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+# pytest exits 5 when it collected nothing: a suite that ran no test has
+# failed, so that exit code is named and kept.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) || { rc=$$?; \
+	[ $$rc -ne 5 ] || echo "pytest collected no tests: that is a failure" >&2; exit $$rc; }
+
+test-sqlite: $(VENV)/.installed-dev browser
+	@echo "=== suite on SQLite ==="
+	env -u DINGHUO_TEST_DATABASE_URL -u DINGHUO_TEST_MIGRATION_DATABASE_URL \
+		-u DINGHUO_TEST_APP_DB_ROLE -u DINGHUO_TEST_REDIS_URL $(PYTEST)
+
+test-postgres: $(VENV)/.installed-dev browser services postgres-db
+	@echo "=== suite on PostgreSQL + Redis, Row-Level Security on ==="
+	DINGHUO_TEST_DATABASE_URL=$(PG_URL_APP) \
+	DINGHUO_TEST_MIGRATION_DATABASE_URL=$(PG_URL_OWNER) \
+	DINGHUO_TEST_APP_DB_ROLE=$(PG_APP_ROLE) \
+	DINGHUO_TEST_REDIS_URL=$(REDIS_URL) \
+		$(PYTEST)
+
+# Start PostgreSQL and Redis when they are down (as on a fresh CI machine
+# whose services were stopped); needs root or sudo only then.
+services:
+	@if ! pg_isready -q -h $(PG_HOST) -p $(PG_PORT); then \
+		echo "starting PostgreSQL"; \
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start; \
+		for _ in $$(seq 30); do pg_isready -q -h $(PG_HOST) -p $(PG_PORT) && break; sleep 1; done; \
+	fi
+	@if ! redis-cli -u $(REDIS_URL) ping >/dev/null 2>&1; then \
+		echo "starting Redis"; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+		for _ in $$(seq 30); do redis-cli -u $(REDIS_URL) ping >/dev/null 2>&1 && break; sleep 1; done; \
+	fi
+
+# The owner role owns the schema (migrations run as it); the app role owns
+# nothing and cannot bypass RLS, exactly as in production.
+postgres-db: services
+	$(PSQL) -c "DO \$$\$$ BEGIN \
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$(PG_OWNER_ROLE)') THEN \
+			CREATE ROLE $(PG_OWNER_ROLE) LOGIN NOSUPERUSER NOBYPASSRLS; END IF; \
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$(PG_APP_ROLE)') THEN \
+			CREATE ROLE $(PG_APP_ROLE) LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; END IF; \
+	END \$$\$$;"
+	$(PSQL) -c "ALTER ROLE $(PG_APP_ROLE) NOSUPERUSER NOBYPASSRLS"
+	$(PSQL) -c "DROP DATABASE IF EXISTS $(PG_TEST_DB) WITH (FORCE)"
+	$(PSQL) -c "CREATE DATABASE $(PG_TEST_DB) OWNER $(PG_OWNER_ROLE)"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis .schemathesis

@@ -12,6 +12,7 @@ import uuid
 from flask import Flask, Response, current_app, g, request
 from flask import session as cookie
 
+from dinghuo.core.crm.service import dealer_allows_access
 from dinghuo.db import Database, TenantSession
 from dinghuo.errors import NotFound, TenantSuspended
 from dinghuo.platform.audit.service import request_id_var
@@ -96,7 +97,7 @@ def _authenticate(session: TenantSession, tenant: Tenant | None) -> Principal | 
         return None
     user_id = cookie.get("user_id")
     user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not dealer_allows_access(session, user.dealer_id):
         return None
     return principal_for_user(user)
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dinghuo.db import Base, TenantScoped, utcnow
+
+if TYPE_CHECKING:
+    from dinghuo.platform.auth.models import User
 
 
 class DealerStatus(enum.StrEnum):
@@ -41,10 +45,14 @@ class DealerGroup(TenantScoped, Base):
 
 
 class Dealer(TenantScoped, Base):
+    """A dealer account: the company that orders, with its terms, rep, groups and addresses."""
+
     __tablename__ = "dealers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         Index(None, "tenant_id", "status"),
+        Index(None, "tenant_id", "sales_rep_id"),
+        CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +71,11 @@ class Dealer(TenantScoped, Base):
     sales_rep_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
     )
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    suspended_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    sales_rep: Mapped[User | None] = relationship(foreign_keys=[sales_rep_id])
 
     memberships: Mapped[list[DealerGroupMember]] = relationship(
         cascade="all, delete-orphan", order_by="DealerGroupMember.group_id"
@@ -83,11 +95,16 @@ class Dealer(TenantScoped, Base):
     def groups(self) -> list[DealerGroup]:
         return [m.group for m in self.memberships]
 
+    @property
+    def is_active(self) -> bool:
+        return self.status == DealerStatus.ACTIVE
+
 
 class DealerGroupMember(TenantScoped, Base):
     """A dealer's membership of a group (a mapped row so it carries its tenant)."""
 
     __tablename__ = "dealer_group_members"
+    __table_args__ = (Index(None, "tenant_id", "group_id"),)
 
     dealer_id: Mapped[int] = mapped_column(
         ForeignKey("dealers.id", ondelete="CASCADE"), primary_key=True
@@ -100,8 +117,21 @@ class DealerGroupMember(TenantScoped, Base):
 
 
 class DealerAddress(TenantScoped, Base):
+    """A ship-to or bill-to address; at most one of each kind is a dealer's default."""
+
     __tablename__ = "dealer_addresses"
-    __table_args__ = (Index(None, "tenant_id", "dealer_id"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "dealer_id"),
+        Index(
+            "uq_dealer_addresses_one_default_per_kind",
+            "tenant_id",
+            "dealer_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id", ondelete="CASCADE"))
@@ -120,6 +150,8 @@ class DealerAddress(TenantScoped, Base):
 
 
 class DealerContact(TenantScoped, Base):
+    """A person at the dealer the brand's staff talk to (owner, purchasing, finance)."""
+
     __tablename__ = "dealer_contacts"
     __table_args__ = (Index(None, "tenant_id", "dealer_id"),)
 

@@ -106,9 +106,16 @@ def get_user(session: TenantSession, user_id: int) -> User:
 
 def authenticate_user(session: TenantSession, email: str, password: str) -> User:
     """The user whose credentials these are; one answer for every failure."""
+    from dinghuo.core.crm.service import dealer_allows_access
+
     user = session.scalar(select(User).where(User.email == _normalise_email(email)))
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
+    if (
+        user is None
+        or not ok
+        or not user.is_active
+        or not dealer_allows_access(session, user.dealer_id)
+    ):
         raise Unauthenticated(BAD_CREDENTIALS)
     user.last_login_at = utcnow()
     return user
@@ -147,6 +154,7 @@ def revoke_token(session: TenantSession, token_id: int) -> None:
 
 def principal_for_token(session: TenantSession, secret: str) -> Principal | None:
     """Resolve a bearer token of the bound tenant; expired or revoked ones resolve to nothing."""
+    from dinghuo.core.crm.service import dealer_allows_access
     from dinghuo.platform.auth.models import OAuthClient
 
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
@@ -155,7 +163,7 @@ def principal_for_token(session: TenantSession, secret: str) -> Principal | None
         return None
     if token.user_id is not None:
         user = session.get(User, token.user_id)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or not dealer_allows_access(session, user.dealer_id):
             return None
         return principal_for_user(user, token_id=token.id)
     client = session.get(OAuthClient, token.client_id) if token.client_id else None

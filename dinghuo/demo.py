@@ -15,8 +15,8 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import select
 
-from dinghuo.core.crm.models import Dealer, PaymentTerms
-from dinghuo.core.crm.service import create_dealer
+from dinghuo.core.crm.models import AddressKind, Dealer, DealerGroup, PaymentTerms
+from dinghuo.core.crm.service import add_address, add_contact, create_dealer, create_group
 from dinghuo.db import TenantSession
 from dinghuo.platform.auth.models import PlatformAdmin, Role, User
 from dinghuo.platform.auth.principal import Principal
@@ -42,6 +42,16 @@ STAFF = (
 
 
 @dataclass(frozen=True)
+class DemoAddress:
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class DemoDealer:
     """One dealer of the demo brand, with the two people who order for it."""
 
@@ -55,6 +65,8 @@ class DemoDealer:
     mailbox: str
     admin_name: str
     buyer_name: str
+    address: DemoAddress
+    key_account: bool
 
 
 DEALERS = (
@@ -69,6 +81,15 @@ DEALERS = (
         mailbox="xingchen.example.com",
         admin_name="陈明 Chen Ming",
         buyer_name="周婷 Zhou Ting",
+        address=DemoAddress(
+            "浙江省",
+            "杭州市",
+            "西湖区",
+            "文三路 90 号东部软件园 3 号楼 5 层",
+            "310012",
+            "13805710001",
+        ),
+        key_account=True,
     ),
     DemoDealer(
         code="GZ002",
@@ -81,6 +102,15 @@ DEALERS = (
         mailbox="xuntong.example.com",
         admin_name="黄志强 Huang Zhiqiang",
         buyer_name="林晓燕 Lin Xiaoyan",
+        address=DemoAddress(
+            "广东省",
+            "广州市",
+            "天河区",
+            "天河路 208 号粤海天河城大厦 12 层",
+            "510620",
+            "13902200002",
+        ),
+        key_account=True,
     ),
     DemoDealer(
         code="CD003",
@@ -93,6 +123,15 @@ DEALERS = (
         mailbox="shulian.example.com",
         admin_name="杨洋 Yang Yang",
         buyer_name="吴磊 Wu Lei",
+        address=DemoAddress(
+            "四川省",
+            "成都市",
+            "武侯区",
+            "人民南路四段 1 号数码广场 2 楼 A-18",
+            "610041",
+            "13708280003",
+        ),
+        key_account=False,
     ),
 )
 
@@ -169,11 +208,15 @@ def seed_demo(app: Flask) -> DemoInfo:
         if tenant.welcome_text != WELCOME_TEXT:
             update_branding(session, actor, tenant, {"welcome_text": WELCOME_TEXT})
         info.logins.append(DemoLogin(Role.OWNER.value, owner.email, owner.name))
+        staff = {}
         for role, email, name in STAFF:
-            user = _ensure_user(session, role, email, name)
+            staff[role] = user = _ensure_user(session, role, email, name)
             info.logins.append(DemoLogin(role.value, user.email, user.name))
+        key_accounts = _ensure_key_account_group(session, actor)
         for spec in DEALERS:
-            dealer = _ensure_dealer(session, actor, spec)
+            dealer = _ensure_dealer(
+                session, actor, spec, sales_rep=staff[Role.SALES], group=key_accounts
+            )
             info.dealer_ids[spec.code] = dealer.id
             for role, person in (
                 (Role.DEALER_ADMIN, spec.admin_name),
@@ -226,18 +269,65 @@ def _ensure_user(
     return user
 
 
-def _ensure_dealer(session: TenantSession, actor: Principal, spec: DemoDealer) -> Dealer:
+def _ensure_key_account_group(session: TenantSession, actor: Principal) -> DealerGroup:
+    group = session.scalar(select(DealerGroup).where(DealerGroup.code == "KEY"))
+    if group is None:
+        group = create_group(session, actor, code="KEY", name="重点客户 Key accounts")
+    return group
+
+
+def _ensure_dealer(
+    session: TenantSession,
+    actor: Principal,
+    spec: DemoDealer,
+    *,
+    sales_rep: User,
+    group: DealerGroup,
+) -> Dealer:
+    """The dealer with its sales rep, ship-to and bill-to addresses and a contact."""
     dealer = session.scalar(select(Dealer).where(Dealer.code == spec.code))
-    if dealer is None:
-        dealer = create_dealer(
+    if dealer is not None:
+        return dealer
+    dealer = create_dealer(
+        session,
+        actor,
+        code=spec.code,
+        name_zh=spec.name_zh,
+        name_en=spec.name_en,
+        tier=spec.tier,
+        region=spec.region,
+        credit_limit=spec.credit_limit,
+        payment_terms=spec.payment_terms,
+        sales_rep_id=sales_rep.id,
+        group_ids=[group.id] if spec.key_account else [],
+    )
+    where = spec.address
+    for kind, label in (
+        (AddressKind.SHIP_TO, "仓库 Warehouse"),
+        (AddressKind.BILL_TO, "财务 Finance"),
+    ):
+        add_address(
             session,
             actor,
-            code=spec.code,
-            name_zh=spec.name_zh,
-            name_en=spec.name_en,
-            tier=spec.tier,
-            region=spec.region,
-            credit_limit=spec.credit_limit,
-            payment_terms=spec.payment_terms,
+            dealer.id,
+            kind=kind,
+            label=label,
+            recipient=spec.admin_name.split()[0],
+            phone=where.phone,
+            province=where.province,
+            city=where.city,
+            district=where.district,
+            street=where.street,
+            postal_code=where.postal_code,
+            is_default=True,
         )
+    add_contact(
+        session,
+        actor,
+        dealer.id,
+        name=spec.admin_name,
+        title="采购经理 Purchasing manager",
+        phone=where.phone,
+        email=f"admin@{spec.mailbox}",
+    )
     return dealer

@@ -38,6 +38,7 @@ from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.models import Role, User
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
+from dinghuo.platform.events.service import emit
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 """Dealer and group codes: what ERPs and spreadsheets accept as a key."""
@@ -129,7 +130,8 @@ def _load(session: TenantSession, model: type[M], object_id: int) -> M | None:
 
     ``session.get`` may answer from the identity map without asking the guard.
     """
-    return session.scalar(select(model).where(model.id == object_id))  # type: ignore[attr-defined]
+    query: Select[Any] = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
+    return session.scalar(query)
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -200,7 +202,8 @@ def _sales_rep_id(session: TenantSession, value: Any) -> int | None:
     """An active staff user of this tenant who can sell, or ``None`` for no rep."""
     if value is None:
         return None
-    rep = _load(session, User, value) if isinstance(value, int) else None
+    is_id = isinstance(value, int) and not isinstance(value, bool)
+    rep = _load(session, User, value) if is_id else None
     if rep is None or not rep.is_active or rep.role not in SALES_REP_ROLES:
         raise ValidationFailed.field(
             "sales_rep_id", "Choose an active sales, admin or owner user of this brand."
@@ -356,6 +359,13 @@ def create_dealer(
         dealer.id,
         {"code": dealer.code, "tier": dealer.tier},
     )
+    emit(
+        session,
+        "dealer.created",
+        "dealer",
+        dealer.id,
+        {"code": dealer.code, "name_zh": dealer.name_zh, "tier": dealer.tier},
+    )
     return dealer
 
 
@@ -441,7 +451,7 @@ def dealer_query(
     group_id: int | None = None,
     sales_rep_id: int | None = None,
     q: str | None = None,
-) -> Select[tuple[Dealer]]:
+) -> Select[Any]:
     """The dealers matching every given filter (``q`` searches code and both names)."""
     query = select(Dealer).options(selectinload(Dealer.memberships), selectinload(Dealer.sales_rep))
     if status is not None:

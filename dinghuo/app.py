@@ -36,18 +36,16 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     app.extensions["dinghuo.db"] = Database(settings.database_url)
 
-    from dinghuo.platform.jobs import init_app as init_jobs
-
-    init_jobs(app)
-
     from dinghuo import web
     from dinghuo.api import init_app as init_api
     from dinghuo.health import init_app as init_health
+    from dinghuo.platform.auth.oauth import init_app as init_oauth
     from dinghuo.platform.auth.throttle import init_app as init_throttle
 
     web.init_app(app)
     init_throttle(app)
     init_api(app)
+    init_oauth(app)
     init_health(app)
 
     @app.errorhandler(404)

@@ -11,18 +11,20 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.crm.api import blp as dealers_blp
     from dinghuo.core.crm.api import groups_blp as dealer_groups_blp
     from dinghuo.core.crm.api import my_blp as my_dealer_blp
+    from dinghuo.platform.audit.api import blp as audit_blp
     from dinghuo.platform.auth.api import blp as auth_blp
-    from dinghuo.platform.jobs.api import blp as jobs_blp
+    from dinghuo.platform.auth.api import integrations_blp
     from dinghuo.platform.tenants.api import blp as tenants_blp
     from dinghuo.platform.tenants.api import platform_blp
 
     for blp in (
         auth_blp,
+        integrations_blp,
+        audit_blp,
         tenants_blp,
         platform_blp,
         dealers_blp,
         dealer_groups_blp,
         my_dealer_blp,
-        jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

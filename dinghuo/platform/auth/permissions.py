@@ -1,7 +1,14 @@
 """Roles and what each may do (checked by :func:`dinghuo.platform.auth.web.requires`).
 
 Permission names double as OAuth2 scopes, so an integration client can be
-granted exactly a subset of what an admin could do.
+granted exactly a subset of what an admin could do; they are part of the API
+and never renamed.
+
+The brand's owner and admins manage everything (only an owner may invite,
+activate or deactivate an owner); sales also manage dealers; warehouse and
+finance read, and finance reads the audit log. A dealer admin manages their
+own dealer's users; a buyer reads their own dealer. tests/test_permissions_matrix.py
+pins this table exactly.
 """
 
 from __future__ import annotations

@@ -36,6 +36,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     app.extensions["dinghuo.db"] = Database(settings.database_url)
 
+    from dinghuo.platform.jobs import init_app as init_jobs
+
+    init_jobs(app)
+
     from dinghuo import web
     from dinghuo.api import init_app as init_api
     from dinghuo.health import init_app as init_health

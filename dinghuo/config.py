@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
     job_timeout_seconds: int = 300
     job_max_retries: int = 3
+    job_retry_backoff_seconds: int = Field(
+        default=10, ge=0, description="First retry delay; each later retry doubles it."
+    )
     log_json: bool = True
     log_level: str = "INFO"
     smtp_url: str | None = None

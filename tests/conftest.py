@@ -282,3 +282,21 @@ def platform_api(client: FlaskClient, platform_admin: str) -> Api:
 
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def run_jobs(app: Flask):
+    """``run_jobs()`` runs the background jobs enqueued so far, whatever the job backend.
+
+    Without Redis they already ran inline when their transaction committed, so
+    it does nothing; with ``DINGHUO_TEST_REDIS_URL`` it runs a burst worker over
+    every tenant's queue (due delayed jobs included).
+    """
+
+    def run() -> None:
+        if app.config["SETTINGS"].redis_url:
+            from dinghuo.platform.jobs.worker import run_worker
+
+            run_worker(app, burst=True)
+
+    return run

@@ -14,6 +14,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.platform.audit.api import blp as audit_blp
     from dinghuo.platform.auth.api import blp as auth_blp
     from dinghuo.platform.auth.api import integrations_blp
+    from dinghuo.platform.jobs.api import blp as jobs_blp
     from dinghuo.platform.tenants.api import blp as tenants_blp
     from dinghuo.platform.tenants.api import platform_blp
 
@@ -26,5 +27,6 @@ def register_blueprints(api: Api) -> None:
         dealers_blp,
         dealer_groups_blp,
         my_dealer_blp,
+        jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

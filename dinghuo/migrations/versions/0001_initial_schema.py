@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:52:36.189370
+Create Date: 2026-11-26 22:58:28.539085
 """
 
 from __future__ import annotations
@@ -191,7 +191,9 @@ def upgrade() -> None:
         sa.Column("max_retries", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("dedup_key", sa.String(length=200), nullable=True),
         sa.Column("created_at", dinghuo.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("run_at", dinghuo.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_at", dinghuo.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", dinghuo.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -202,8 +204,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
+        sa.UniqueConstraint("tenant_id", "dedup_key", name=op.f("uq_job_runs_tenant_id_dedup_key")),
     )
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_job_runs_tenant_id_job_runs_name_job_runs_created_at"),
+            ["tenant_id", "name", "created_at"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_job_runs_tenant_id_job_runs_status_job_runs_created_at"),
             ["tenant_id", "status", "created_at"],
@@ -634,6 +642,7 @@ def downgrade() -> None:
     op.drop_table("outbox_events")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_job_runs_tenant_id_job_runs_status_job_runs_created_at"))
+        batch_op.drop_index(batch_op.f("ix_job_runs_tenant_id_job_runs_name_job_runs_created_at"))
 
     op.drop_table("job_runs")
     with op.batch_alter_table("dealers", schema=None) as batch_op:

@@ -71,7 +71,7 @@ def entries_query(
     object_id: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-) -> Select[tuple[AuditEntry]]:
+) -> Select[AuditEntry]:
     """The bound tenant's entries matching every given filter (``until`` is exclusive).
 
     An ``action`` ending in ``.`` matches a family (``user.`` → every user action).

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 
 from dinghuo.db import TenantSession, after_commit, utcnow
 from dinghuo.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
@@ -173,7 +173,7 @@ def _owns(principal: Principal, token: ApiToken) -> bool:
     return principal.kind == "client" and token.client_id == principal.id
 
 
-def own_tokens_query(principal: Principal) -> Select[tuple[ApiToken]]:
+def own_tokens_query(principal: Principal) -> Select[ApiToken]:
     """The principal's own tokens (a user's sign-ins, or a client's grants)."""
     if principal.kind == "user":
         return select(ApiToken).where(ApiToken.user_id == principal.id)
@@ -202,7 +202,7 @@ def logout(session: TenantSession, principal: Principal) -> None:
     record(session, principal, "auth.logout", principal.kind, principal.id)
 
 
-def _revoke_tokens_where(session: TenantSession, *criteria: object) -> None:
+def _revoke_tokens_where(session: TenantSession, *criteria: ColumnElement[bool]) -> None:
     session.execute(
         update(ApiToken)
         .where(ApiToken.tenant_id == session.tenant_id, ApiToken.revoked_at.is_(None), *criteria)
@@ -379,7 +379,7 @@ def send_invitation(session: TenantSession, issued: IssuedInvitation, accept_url
     )
 
 
-def pending_invitations_query(actor: Principal) -> Select[tuple[Invitation]]:
+def pending_invitations_query(actor: Principal) -> Select[Invitation]:
     """Invitations not yet accepted that the actor may see: all (staff) or their dealer's."""
     query = select(Invitation).where(Invitation.accepted_at.is_(None))
     if actor.can(Permission.USERS_MANAGE):

@@ -45,8 +45,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from dinghuo.health import init_app as init_health
     from dinghuo.platform.auth.oauth import init_app as init_oauth
     from dinghuo.platform.auth.throttle import init_app as init_throttle
+    from dinghuo.plugins.manager import init_app as init_plugins
 
     web.init_app(app)
+    init_plugins(app)
     init_throttle(app)
     init_api(app)
     init_oauth(app)

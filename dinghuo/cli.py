@@ -8,6 +8,7 @@ import sys
 import click
 
 from dinghuo.config import load_settings
+from dinghuo.plugins.cli import plugins
 
 
 def _app():
@@ -19,6 +20,9 @@ def _app():
 @click.group()
 def main() -> None:
     """Dinghuo: multi-tenant B2B ordering."""
+
+
+main.add_command(plugins)
 
 
 @main.group()

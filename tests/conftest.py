@@ -14,6 +14,7 @@ a configured service that cannot be reached fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from dinghuo.app import create_app
 from dinghuo.config import Settings, load_settings
 from dinghuo.db import Base, make_engine
 from dinghuo.migrate import upgrade
+from dinghuo.plugins import PluginInfo, hookimpl
 
 PASSWORD = "correct-horse-42"
 STAFF_ROLES = ("owner", "admin", "sales", "warehouse", "finance")
@@ -300,3 +302,71 @@ def run_jobs(app: Flask):
             run_worker(app, burst=True)
 
     return run
+
+
+class RecordingPlugin:
+    """A test plugin that records the events it receives and fails on demand.
+
+    ``fail`` is an event type (or ``True`` for all) on which ``dinghuo_event``
+    raises; ``delay`` makes each delivery take that many seconds.
+    """
+
+    def __init__(self, name: str, *, fail: str | bool = False, delay: float = 0.0) -> None:
+        self.name = name
+        self.fail = fail
+        self.delay = delay
+        self.events: list[Any] = []
+        self.settings: list[dict[str, Any]] = []
+
+    def received(self) -> list[tuple[str, str, str]]:
+        return [(e.type, e.aggregate_type, e.aggregate_id) for e in self.events]
+
+    @hookimpl
+    def dinghuo_plugin_info(self):
+        return PluginInfo(name=self.name, version="0.1.0", api_versions=">=1.0,<2")
+
+    @hookimpl
+    def dinghuo_event(self, event, settings):
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail is True or self.fail == event.type:
+            raise RuntimeError(f"{self.name} refuses {event.type}")
+        self.events.append(event)
+        self.settings.append(dict(settings))
+
+
+@pytest.fixture
+def plugin_host(app: Flask):
+    """The app's plugin host; plugins registered by the test are removed afterwards."""
+    host = app.extensions["dinghuo.plugins"]
+    before = {plugin.name for plugin in host.plugins}
+    refused = list(host.refused)
+    yield host
+    for plugin in host.plugins:
+        if plugin.name not in before:
+            host.unregister(plugin.name)
+    host.refused[:] = refused
+
+
+@pytest.fixture
+def recording_plugin(plugin_host):
+    """``recording_plugin("erp", fail=...)`` registers a :class:`RecordingPlugin`."""
+
+    def make(name: str, **options: Any) -> RecordingPlugin:
+        plugin = RecordingPlugin(name, **options)
+        plugin_host.register(plugin, source="test")
+        return plugin
+
+    return make
+
+
+@pytest.fixture
+def enable_plugin(app: Flask, plugin_host):
+    """``enable_plugin(world, "name", settings)`` turns a plugin on for that tenant."""
+    from dinghuo.plugins.service import configure_plugin
+
+    def enable(world: TenantWorld, name: str, settings: dict[str, Any] | None = None) -> None:
+        with app.extensions["dinghuo.db"].transaction(world.id) as session:
+            configure_plugin(session, None, plugin_host, name, enabled=True, settings=settings)
+
+    return enable

@@ -17,6 +17,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.platform.jobs.api import blp as jobs_blp
     from dinghuo.platform.tenants.api import blp as tenants_blp
     from dinghuo.platform.tenants.api import platform_blp
+    from dinghuo.plugins.api import blp as plugins_blp
 
     for blp in (
         auth_blp,
@@ -27,6 +28,7 @@ def register_blueprints(api: Api) -> None:
         dealers_blp,
         dealer_groups_blp,
         my_dealer_blp,
+        plugins_blp,
         jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

@@ -1,0 +1,133 @@
+"""The data classes passed to and returned by hooks.
+
+They are frozen and narrow on purpose: a plugin sees exactly what the hook
+promises, never an ORM object or a database session, so the platform can change
+its tables without breaking a plugin, and a plugin cannot write around the
+tenant guard. New fields are only ever added with a default (a minor API
+release), so constructing these in a plugin keeps working.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+FIELD_TYPES = ("string", "url", "integer", "boolean", "choice")
+"""The kinds of setting a plugin may declare."""
+
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+_PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+
+
+def _frozen(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(copy.deepcopy(dict(payload)))
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """Which tenant (brand owner) a call is about."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """What a plugin learns about the platform when it starts."""
+
+    api_version: str
+    dinghuo_version: str
+    testing: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in one tenant, as delivered from the outbox.
+
+    ``id`` is unique and stable across redeliveries: delivery is at least once,
+    so a receiver that must not act twice remembers the ids it has handled.
+    ``attempt`` counts deliveries of this event, starting at 1.
+    """
+
+    id: int
+    type: str
+    tenant: TenantRef
+    aggregate_type: str
+    aggregate_id: str
+    payload: Mapping[str, Any]
+    occurred_at: dt.datetime
+    attempt: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "payload", _frozen(self.payload))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy, the shape webhooks send."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "tenant": {"id": self.tenant.id, "slug": self.tenant.slug, "name": self.tenant.name},
+            "aggregate": {"type": self.aggregate_type, "id": self.aggregate_id},
+            "payload": copy.deepcopy(dict(self.payload)),
+            "occurred_at": self.occurred_at.isoformat(),
+            "attempt": self.attempt,
+        }
+
+
+@dataclass(frozen=True)
+class SettingsField:
+    """One setting a tenant fills in to use a plugin.
+
+    ``secret`` fields (passwords, API keys, signing secrets) are encrypted at
+    rest and never shown again once saved. ``choices`` is required for, and
+    only allowed with, ``type="choice"``.
+    """
+
+    name: str
+    type: str = "string"
+    required: bool = False
+    secret: bool = False
+    help: str = ""
+    default: Any = None
+    choices: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not _FIELD_NAME.match(self.name):
+            raise ValueError(
+                f"setting name {self.name!r}: use lowercase letters, digits and underscores"
+            )
+        if self.type not in FIELD_TYPES:
+            raise ValueError(
+                f"setting {self.name!r}: type {self.type!r} is not one of {', '.join(FIELD_TYPES)}"
+            )
+        object.__setattr__(self, "choices", tuple(self.choices))
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError(f"setting {self.name!r}: choices go with type 'choice', and only it")
+        if self.secret and self.default is not None:
+            raise ValueError(f"setting {self.name!r}: a secret cannot have a default")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Who a plugin is and which plugin API versions it works with.
+
+    ``name`` is how tenants, the API and the CLI refer to the plugin;
+    ``api_versions`` is a PEP 440 range such as ``">=1.0,<2"``.
+    """
+
+    name: str
+    version: str
+    api_versions: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not _PLUGIN_NAME.match(self.name):
+            raise ValueError(
+                f"plugin name {self.name!r}: use lowercase letters, digits, '-' and '_'"
+            )

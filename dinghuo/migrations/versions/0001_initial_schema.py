@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:58:28.539085
+Create Date: 2026-11-26 22:54:05.904629
 """
 
 from __future__ import annotations
@@ -230,6 +230,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("next_attempt_at", dinghuo.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", dinghuo.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_to", sa.JSON(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],

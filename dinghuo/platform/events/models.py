@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinghuo.db import Base, TenantScoped, utcnow
@@ -16,6 +16,8 @@ class OutboxEvent(TenantScoped, Base):
 
     Delivered at least once, in order per aggregate (``order:42``); a crash
     between commit and delivery leaves the row pending, not lost.
+    ``delivered_to`` names the plugins that already took the event, so a retry
+    caused by one failing plugin does not repeat it to the others.
     """
 
     __tablename__ = "outbox_events"
@@ -34,3 +36,4 @@ class OutboxEvent(TenantScoped, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[dt.datetime | None]
     delivered_at: Mapped[dt.datetime | None]
+    delivered_to: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -15,6 +15,7 @@ from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.models import Role, User
 from dinghuo.platform.auth.principal import Principal
 from dinghuo.platform.auth.service import create_user
+from dinghuo.platform.events.service import emit
 from dinghuo.platform.tenants.models import Tenant, TenantDomain, TenantStatus
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -78,6 +79,7 @@ def create_tenant(
         password=owner_password,
     )
     record(session, actor, "tenant.create", "tenant", tenant.id, {"slug": slug})
+    emit(session, "tenant.created", "tenant", tenant.id, {"slug": slug, "name": name})
     return Onboarded(tenant, owner)
 
 

@@ -54,6 +54,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_oauth(app)
     init_health(app)
 
+    from dinghuo.admin_ui import init_app as init_ui
+
+    init_ui(app)
+
     @app.errorhandler(404)
     def _not_found(error: Any):
         return app.extensions["dinghuo.api_error_handler"](error)

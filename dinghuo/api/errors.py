@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from dinghuo.errors import DomainError
@@ -31,7 +31,17 @@ def _flatten_webargs(messages: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _browser_page(error: Exception) -> Response | None:
+    """Browsers outside the API get the UI's HTML page (when the UI is installed)."""
+    render = current_app.extensions.get("dinghuo.html_error_page")
+    if render is None or wants_json():
+        return None
+    return render(error)
+
+
 def _http_error(error: HTTPException) -> tuple[Response, int] | Response:
+    if (page := _browser_page(error)) is not None:
+        return page
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     fields = _flatten_webargs(data.get("messages", {})) if "messages" in data else {}
@@ -63,6 +73,8 @@ def _summarise(fields: dict[str, Any]) -> str:
 
 
 def _domain_error(error: DomainError) -> Response:
+    if (page := _browser_page(error)) is not None:
+        return page
     response = jsonify(error_body(error.status, error.code, error.message, error.fields))
     response.status_code = error.status
     return response

@@ -14,6 +14,7 @@ a configured service that cannot be reached fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -370,3 +371,50 @@ def enable_plugin(app: Flask, plugin_host):
             configure_plugin(session, None, plugin_host, name, enabled=True, settings=settings)
 
     return enable
+
+
+class Visitor:
+    """A Flask test client used like a browser on one host: cookies, forms, CSRF tokens."""
+
+    CSRF = re.compile(
+        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+    )
+
+    def __init__(self, client: FlaskClient, host: str) -> None:
+        self.client = client
+        self.host = host
+        self.base_url = f"http://{host}"
+
+    def get(self, path: str, **kwargs: Any):
+        return self.client.get(path, base_url=self.base_url, **kwargs)
+
+    def csrf_token(self, page: str = "/login") -> str:
+        """The CSRF token of this browser's session, read from a form on ``page``."""
+        match = self.CSRF.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1) or match.group(2)
+
+    def post(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        *,
+        token_from: str = "/login",
+        **kwargs: Any,
+    ):
+        """Submit a form as the page would, with this session's CSRF token."""
+        form = {"csrf_token": self.csrf_token(token_from), **(data or {})}
+        return self.client.post(path, base_url=self.base_url, data=form, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD, path: str = "/console/login"):
+        return self.post(path, {"email": email, "password": password}, token_from=path)
+
+
+@pytest.fixture
+def visitor(app: Flask):
+    """``visitor(world)``: a fresh cookie jar on that tenant's host (``visitor()``: the base domain)."""
+
+    def make(world: TenantWorld | None = None) -> Visitor:
+        return Visitor(app.test_client(), world.host if world else "localhost")
+
+    return make

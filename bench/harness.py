@@ -250,6 +250,19 @@ def _same_answer(a: bytes, b: bytes) -> str | None:
     return f"next_cursor or length differs: {left.get('next_cursor')} vs {right.get('next_cursor')}"
 
 
+def _cpu_per_op(row: Row) -> float:
+    return row.server_cpu_ms_per_op + row.db_cpu_ms_per_op + row.client_cpu_ms_per_op
+
+
+def _cpu_ratio_note(row: Row, floor: Row) -> str:
+    """The CPU-bound estimate of the throughput ratio, steadier than req/s on a busy machine."""
+    ratio = _cpu_per_op(floor) / _cpu_per_op(row) if _cpu_per_op(row) else 0.0
+    return (
+        f"CPU per op (app + DB + client) {_cpu_per_op(row):.3f} vs {_cpu_per_op(floor):.3f} ms: "
+        f"{ratio:.2f}x, the ratio req/s tends to when the cores are the limit"
+    )
+
+
 def _annotate(row: Row) -> None:
     if row.errors:
         row.verdict = "ERROR"
@@ -291,6 +304,7 @@ def bench_api(env: Environment) -> list[Row]:
             row_d.ratio = row_d.throughput / row_r.throughput if row_r.throughput else 0.0
             row_d.target = f">= {API_RATIO_TARGET:.2f}x floor req/s"
             row_d.verdict = "PASS" if row_d.ratio >= API_RATIO_TARGET else "FAIL"
+            row_d.notes.append(_cpu_ratio_note(row_d, row_r))
             row_d.other_cpu_share = max(row_d.other_cpu_share, row_r.other_cpu_share)
             for row in (row_d, row_r):
                 _annotate(row)
@@ -342,6 +356,8 @@ def _rls_rows(on: Row, off: Row) -> list[Row]:
         f"throughput {100 * (on.ratio - 1):+.1f}%, p99 {delta_p99:+.2f} ms, "
         f"DB CPU {on.db_cpu_ms_per_op - off.db_cpu_ms_per_op:+.3f} ms/op vs RLS off"
     )
+    if on.benchmark == "rls":
+        on.notes.append(_cpu_ratio_note(on, off))
     on.other_cpu_share = max(on.other_cpu_share, off.other_cpu_share)
     for row in (on, off):
         _annotate(row)

@@ -150,12 +150,17 @@ def machine_info() -> dict[str, Any]:
 
 
 def write_json(
-    command: str, options: dict[str, Any], extra: dict[str, Any], rows: list[Row]
+    command: str,
+    options: dict[str, Any],
+    extra: dict[str, Any],
+    rows: list[Row],
+    *,
+    path: Path | None = None,
 ) -> Path:
-    """Save the run under ``bench/results/`` (git-ignored) and return the path."""
+    """Save the run under ``bench/results/`` (git-ignored), or over ``path``; return the path."""
     RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS_DIR / f"{stamp}-{command}.json"
+    if path is None:
+        path = RESULTS_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{command}.json"
     payload = {
         "command": command,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

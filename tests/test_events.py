@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from decimal import Decimal
 
@@ -14,8 +15,20 @@ from dinghuo.platform.events.models import OutboxEvent
 from dinghuo.platform.events.service import backoff, dispatch_pending, emit, pending_events
 from dinghuo.platform.jobs.models import JobRun, JobStatus
 from dinghuo.platform.jobs.schedule import load_job_modules, periodic_jobs, tick
+from dinghuo.platform.jobs.worker import run_worker
 
 DISPATCH_JOB = "dinghuo.platform.events.jobs:dispatch_events"
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(app, monkeypatch):
+    """Outbox semantics are tested with jobs run inline; the Redis path has its own test.
+
+    Returns the Redis URL the suite was given (or None).
+    """
+    redis_url = app.config["SETTINGS"].redis_url
+    monkeypatch.setattr(app.config["SETTINGS"], "redis_url", None)
+    return redis_url
 
 
 def events_of(db, world) -> list[OutboxEvent]:
@@ -206,13 +219,13 @@ def test_a_crash_between_commit_and_dispatch_loses_nothing(
     def killed(*args, **kwargs):
         raise SystemError("worker killed after the commit, before the dispatch")
 
-    monkeypatch.setattr("dinghuo.platform.jobs.dispatch.run_inline", killed)
-    with db.transaction(acme.id) as session:
-        emit(session, "order.approved", "order", 9, {"by": "finance"})
+    with monkeypatch.context() as crash:
+        crash.setattr("dinghuo.platform.jobs.dispatch.run_inline", killed)
+        with db.transaction(acme.id) as session:
+            emit(session, "order.approved", "order", 9, {"by": "finance"})
     assert erp.events == []
     with db.transaction(acme.id) as session:
         assert [e.type for e in pending_events(session)] == ["order.approved"]
-    monkeypatch.undo()
 
     load_job_modules()
     tick(app, utcnow())
@@ -226,11 +239,11 @@ def test_a_dispatch_that_never_got_enqueued_is_swept_up(
 ):
     erp = recording_plugin("erp")
     enable_plugin(acme, "erp")
-    monkeypatch.setattr("dinghuo.platform.events.service.enqueue", lambda *a, **k: None)
-    with db.transaction(acme.id) as session:
-        emit(session, "order.shipped", "order", 3, {})
+    with monkeypatch.context() as lost:
+        lost.setattr("dinghuo.platform.events.service.enqueue", lambda *a, **k: None)
+        with db.transaction(acme.id) as session:
+            emit(session, "order.shipped", "order", 3, {})
     assert erp.events == []
-    monkeypatch.undo()
     load_job_modules()
     tick(app, utcnow())
     assert erp.received() == [("order.shipped", "order", "3")]
@@ -285,3 +298,29 @@ def test_concurrent_dispatchers_deliver_each_event_once_and_in_order_per_aggrega
         assert steps == sorted(steps)
     with db.transaction(acme.id) as session:
         assert pending_events(session) == []
+
+
+@pytest.mark.redis
+def test_with_redis_the_dispatch_waits_in_the_tenants_queue_for_a_worker(
+    app, db, acme, recording_plugin, enable_plugin, monkeypatch, inline_jobs
+):
+    settings = app.config["SETTINGS"]
+    monkeypatch.setattr(settings, "redis_url", inline_jobs)
+    if not settings.redis_url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("DINGHUO_TEST_REDIS_URL is not set: CI must run the Redis tests")
+        pytest.skip("DINGHUO_TEST_REDIS_URL is not set")
+    redis = app.extensions["dinghuo.jobs"].redis
+    redis.flushdb()
+    try:
+        erp = recording_plugin("erp")
+        enable_plugin(acme, "erp")
+        with db.transaction(acme.id) as session:
+            emit(session, "order.submitted", "order", 5, {})
+        assert erp.events == []
+        assert run_worker(app, burst=True)
+        assert erp.received() == [("order.submitted", "order", "5")]
+        with db.transaction(acme.id) as session:
+            assert pending_events(session) == []
+    finally:
+        redis.flushdb()

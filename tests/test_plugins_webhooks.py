@@ -52,6 +52,12 @@ def receiver() -> Iterator[Receiver]:
     thread.join(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def inline_jobs(app, monkeypatch):
+    """Deliveries run inline after commit (the Redis path is tested in test_events)."""
+    monkeypatch.setattr(app.config["SETTINGS"], "redis_url", None)
+
+
 @pytest.fixture
 def allow_loopback(monkeypatch):
     monkeypatch.setenv(webhooks.ALLOW_PRIVATE_ENV, "1")

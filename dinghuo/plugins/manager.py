@@ -107,12 +107,11 @@ def dinghuo_version() -> str:
 class PluginHost:
     """One app's plugin manager, with the plugins it loaded and those it refused."""
 
-    def __init__(self, secret_key: str, *, call_timeout: float | None = 30.0) -> None:
+    def __init__(self, secret_key: str) -> None:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         for surface in SURFACES:
             self.pm.add_hookspecs(surface)
         self.secret_box = SecretBox(secret_key)
-        self.call_timeout = call_timeout
         self._loaded: dict[str, LoadedPlugin] = {}
         self.refused: list[RefusedPlugin] = []
 
@@ -130,7 +129,8 @@ class PluginHost:
             try:
                 module = importlib.import_module(dotted)
             except Exception as exc:
-                self._refuse(RefusedPlugin(dotted, BUILTIN, f"import of {dotted} failed: {exc!r}"))
+                reason = f"plugin {dotted!r}: import failed: {exc!r}"
+                self._refuse(RefusedPlugin(dotted, BUILTIN, reason))
                 continue
             self.load(module, source=BUILTIN, label=dotted)
 
@@ -169,7 +169,7 @@ class PluginHost:
 
     def register(self, plugin: object, *, source: str, label: str | None = None) -> LoadedPlugin:
         """Check and register one plugin; raise :class:`PluginRefused` if it may not load."""
-        label = label or getattr(plugin, "__name__", type(plugin).__name__)
+        label = label or str(getattr(plugin, "__name__", type(plugin).__name__))
         info: PluginInfo | None = None
         try:
             info = _describe(plugin, label)

@@ -1,10 +1,11 @@
 """Background entry points of the outbox: dispatch after commit, and the sweep.
 
-``emit`` enqueues :func:`dispatch_events` once per transaction; the periodic
-:func:`sweep_outbox` runs the same dispatch for every active tenant each
-minute. The sweep is what makes the outbox safe: an event committed while the
-dispatch job was lost (process killed after commit, Redis unreachable, the job
-failing for good) or waiting for a retry is picked up at the next minute.
+``emit`` enqueues :func:`dispatch_events` once per transaction in which a
+plugin of the tenant listens; the periodic :func:`sweep_outbox` runs the same
+dispatch for every active tenant each minute. The sweep is what makes the
+outbox safe: an event committed while its dispatch job was lost (process
+killed after commit, Redis unreachable, the job failing for good), or one
+waiting for a retry, is picked up within the minute.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def dispatch_events(ctx: JobContext) -> dict[str, Any]:
 
 
 def sweep_outbox(ctx: JobContext) -> dict[str, Any]:
-    """Deliver whatever is still pending: lost dispatches, due retries, plugin-less tenants."""
+    """Deliver whatever is still pending: events whose dispatch was lost, due retries."""
     return _dispatch(ctx)
 
 

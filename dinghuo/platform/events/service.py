@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from dinghuo.db import TenantGuardError, TenantSession, utcnow
@@ -248,7 +249,8 @@ def _one_dispatcher_per_tenant(session: TenantSession) -> Iterator[None]:
     if bind.dialect.name == "postgresql":
         yield
         return
-    key = (str(bind.url), session.tenant_id or 0)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    key = (str(engine.url), session.tenant_id or 0)
     with _tenant_locks_guard:
         lock = _tenant_locks.setdefault(key, threading.RLock())
     with lock:

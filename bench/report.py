@@ -131,7 +131,9 @@ def render(rows: list[Row]) -> str:
             out.append("")
         previous = row.benchmark
         out.append(fmt(line))
-    notes = [f"  * {row.operation}: {note}" for row in rows for note in row.notes]
+    notes = [
+        f"  * {row.operation} (c={row.concurrency}): {note}" for row in rows for note in row.notes
+    ]
     if notes:
         out += ["", "notes:", *notes]
     return "\n".join(out)

@@ -451,7 +451,7 @@ def _transactions(
         started = time.perf_counter()
         with conn.cursor() as cur:
             cur.execute(BIND_SQL, (str(tenant_id),))
-            if cur.execute(TOKEN_SQL, (token_hash,)).fetchone() is None:
+            if cur.execute(TOKEN_SQL, (token_hash, tenant_id, tenant_id)).fetchone() is None:
                 raise RuntimeError("the bench token is not visible: RLS or seeding is broken")
             if len(cur.execute(USERS_SQL, (tenant_id, limit + 1)).fetchall()) != limit + 1:
                 raise RuntimeError("the measured tenant has fewer users than one page")

@@ -3,10 +3,11 @@
 It does the same work Dinghuo does for that request, each step as one plain
 SQL statement on a per-thread connection (no pool, no ORM, no Flask): resolve
 the tenant from the ``Host`` subdomain, bind it for Row-Level Security with
-``set_config(..., true)``, check the bearer token and its user, read the first
-page of users ordered by email then id, and answer the same JSON (items and a
-keyset ``next_cursor`` encoded as Dinghuo encodes it). Served by the same
-gunicorn settings as Dinghuo, it shows what the stack costs over the minimum.
+``set_config(..., true)``, check the bearer token and its user (filtered by
+tenant, as Dinghuo's ORM guard filters them), read the first page of users
+ordered by email then id, and answer the same JSON (items and a keyset
+``next_cursor`` encoded as Dinghuo encodes it). Served by the same gunicorn
+settings as Dinghuo, it shows what the stack costs over the minimum.
 
 Configured by ``BENCH_RAW_DSN`` (a libpq connection string for the app role)
 and ``DINGHUO_BASE_DOMAIN``.
@@ -35,7 +36,8 @@ TENANT_SQL = "SELECT id, status FROM tenants WHERE slug = %s"
 BIND_SQL = "SELECT set_config('app.tenant_id', %s, true)"
 TOKEN_SQL = (
     "SELECT u.role, u.is_active, t.revoked_at IS NULL AND t.expires_at > now() "
-    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = %s"
+    "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+    "WHERE t.token_hash = %s AND t.tenant_id = %s AND u.tenant_id = %s"
 )
 USERS_SQL = (
     "SELECT id, email, name, role, dealer_id, is_active, locale, created_at, last_login_at "
@@ -117,7 +119,7 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
                 conn.rollback()
                 return _error(start_response, "403 FORBIDDEN", "This tenant is suspended.")
             cur.execute(BIND_SQL, (str(tenant[0]),))
-            principal = cur.execute(TOKEN_SQL, (token_hash,)).fetchone()
+            principal = cur.execute(TOKEN_SQL, (token_hash, tenant[0], tenant[0])).fetchone()
             if principal is None or not principal[1] or not principal[2]:
                 conn.rollback()
                 return _error(start_response, "401 UNAUTHORIZED", "Sign in first.")

@@ -11,7 +11,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from dinghuo.api.pagination import PageArgsSchema
 from dinghuo.core.crm.models import AddressKind, DealerStatus, PaymentTerms
-from dinghuo.core.crm.service import MAX_CREDIT_LIMIT, MAX_GROUPS_PER_DEALER
+from dinghuo.core.crm.service import MAX_GROUPS_PER_DEALER
 from dinghuo.web import require_tenant
 
 
@@ -192,7 +192,9 @@ class DealerUpdateSchema(StrictSchema):
     name_en = _text(200)
     tier = _text(10)
     region = _text(100)
-    credit_limit = _money(validate=validate.Range(min=0, max=MAX_CREDIT_LIMIT))
+    # Bounds are the service's (0 to MAX_CREDIT_LIMIT, 422 naming the field): a Range
+    # here would put numeric bounds on a string in the OpenAPI document, which is invalid.
+    credit_limit = _money()
     payment_terms = fields.Enum(PaymentTerms, by_value=True)
     sales_rep_id = fields.Integer(allow_none=True, strict=True)
     group_ids = fields.List(

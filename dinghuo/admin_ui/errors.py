@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from dinghuo.admin_ui.messages import translate
 from dinghuo.api.errors import wants_json
@@ -74,7 +75,7 @@ def _title(status: int) -> str:
     return titles.get(status, _("Error"))
 
 
-def render_error_page(error: Exception) -> Response:
+def render_error_page(error: Exception) -> BaseResponse:
     area = area_of_path(request.path)
     if isinstance(error, Unauthenticated):
         next_path = request.full_path.rstrip("?") if request.method == "GET" else None
@@ -115,7 +116,7 @@ def take_over_specific_handlers(app: Flask) -> None:
     if previous is None:
         return
 
-    def too_many_requests(error: RateLimitExceeded) -> Response:
+    def too_many_requests(error: RateLimitExceeded) -> BaseResponse:
         response = app.ensure_sync(previous)(error)
         if wants_json():
             return response

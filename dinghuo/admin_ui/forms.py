@@ -138,7 +138,7 @@ class InviteForm(FlaskForm):
 
     def set_choices(self, roles: Iterable[Role], dealers: Iterable[tuple[int, str]]) -> None:
         self.role.choices = [(role.value, str(ROLE_LABELS[role])) for role in roles]
-        self.dealer_id.choices = [(0, str(_l("— none (staff) —"))), *dealers]
+        self.dealer_id.choices = [(0, str(_l("— choose a dealer —"))), *dealers]
 
 
 class BrandingForm(FlaskForm):

@@ -53,7 +53,8 @@ def sign_in(page: Page, url: str, email: str) -> None:
     page.goto(url)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.locator("form.form button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("form.form button[type=submit]").click()
 
 
 def brand_colour(page: Page) -> str:
@@ -132,3 +133,84 @@ def test_console_login_page(branded, live_server, page: Page):
     page.goto(live_server.url(acme.host, "/console/login"))
     expect(page.locator(".auth-card .brand-name")).to_have_text("Acme 数码商城")
     shot(page, "acme-console-login")
+
+
+def test_console_pages_read_well_in_the_dark_and_on_a_phone(branded, live_server, browser):
+    acme, _globex = branded
+    dark = browser.new_context(color_scheme="dark")
+    page = dark.new_page()
+    sign_in(page, live_server.url(acme.host, "/console/login"), "owner@acme.test")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(13, 17, 23)"
+    shot(page, "acme-console-home-dark")
+    page.goto(live_server.url(acme.host, "/console/users"))
+    shot(page, "acme-console-users-dark")
+    dark.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = phone.new_page()
+    sign_in(page, live_server.url(acme.host, "/login"), "buyer@acme.test")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "nothing overflows sideways on a phone"
+    shot(page, "acme-portal-phone")
+    phone.close()
+
+
+def test_console_settings_and_dealers_pages(branded, live_server, page: Page):
+    acme, _globex = branded
+    sign_in(page, live_server.url(acme.host, "/console/login"), "owner@acme.test")
+    page.goto(live_server.url(acme.host, "/console/settings"))
+    expect(page.locator(".logo-preview img")).to_be_visible()
+    shot(page, "acme-console-settings")
+    page.goto(live_server.url(acme.host, "/console/dealers"))
+    expect(page.locator("[data-dealer]")).to_have_count(2)
+    shot(page, "acme-console-dealers")
+    page.goto(live_server.url(acme.host, "/console/users"))
+    page.select_option("#role", "sales")
+    expect(page.locator("#field-dealer_id")).to_be_hidden()
+    page.select_option("#role", "buyer")
+    expect(page.locator("#field-dealer_id")).to_be_visible()
+    shot(page, "acme-console-users")
+
+
+def test_switching_the_language_in_the_header(branded, live_server, page: Page):
+    acme, _globex = branded
+    sign_in(page, live_server.url(acme.host, "/console/login"), "owner@acme.test")
+    expect(page.locator(".topbar h1")).to_have_text("概览")
+    page.locator(".lang-switch button[value=en]").click()
+    expect(page.locator(".topbar h1")).to_have_text("Overview")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_platform_operator_onboards_and_suspends_a_tenant(
+    branded, platform_admin, live_server, page: Page
+):
+    page.goto(live_server.url("localhost", "/platform"))
+    expect(page).to_have_url(live_server.url("localhost", "/platform/login?next=/platform"))
+    page.fill("#email", "ops@dinghuo.test")
+    page.fill("#password", PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator("[data-tenant]")).to_have_count(2)
+
+    page.locator(".topbar-actions a.btn-primary").click()
+    page.fill("#slug", "initech")
+    page.fill("#name", "Initech 科技")
+    page.fill("#owner_name", "Bill")
+    page.fill("#owner_email", "bill@initech.test")
+    page.fill("#owner_password", "initech-pass-1")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator("[data-tenant]")).to_have_count(3)
+    expect(page.locator(".flash-success")).to_contain_text("initech")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    row = page.locator('[data-tenant="globex"]')
+    row.locator("input[name=reason]").fill("账单逾期 / invoice overdue")
+    row.locator("button[type=submit]").click()
+    expect(page.locator('[data-tenant="globex"] .badge-danger')).to_be_visible()
+    shot(page, "platform-tenants")
+
+    suspended = page.context.new_page()
+    suspended.goto(live_server.url("globex.localhost", "/"))
+    expect(suspended.locator(".auth-card h1")).to_have_text("Temporarily unavailable")
+    shot(suspended, "globex-suspended")
+    suspended.close()

@@ -46,9 +46,21 @@ def console_home():
     )
 
 
+INVITE_ROLE_ORDER = (
+    Role.SALES,
+    Role.WAREHOUSE,
+    Role.FINANCE,
+    Role.ADMIN,
+    Role.OWNER,
+    Role.DEALER_ADMIN,
+    Role.BUYER,
+)
+
+
 def _invitable_roles() -> list[Role]:
+    """Least powerful first, so the form's default grants little; owners only by owners."""
     principal = tenant_principal()
-    return [role for role in Role if role != Role.OWNER or principal.role == Role.OWNER]
+    return [r for r in INVITE_ROLE_ORDER if r != Role.OWNER or principal.role == Role.OWNER]
 
 
 def _users_page(invite_form: InviteForm, status: int = 200):

@@ -17,6 +17,7 @@ from dinghuo.admin_ui.guards import platform_page
 from dinghuo.admin_ui.security import safe_next, sign_in, sign_out
 from dinghuo.admin_ui.views.auth import throttled
 from dinghuo.errors import NotFound, Unauthenticated, ValidationFailed
+from dinghuo.platform.auth.principal import Principal
 from dinghuo.platform.auth.service import authenticate_platform_admin
 from dinghuo.platform.tenants import service as tenants
 from dinghuo.platform.tenants.models import TenantStatus
@@ -25,6 +26,14 @@ from dinghuo.web import current_principal, current_tenant, db_session
 
 # create_tenant names the owner's fields as create_user does; the form prefixes them.
 OWNER_FIELDS = {"email": "owner_email", "password": "owner_password", "name": "owner_name"}
+
+
+def _operator() -> Principal:
+    """The signed-in platform operator (the page's guard has already checked)."""
+    principal = current_principal()
+    if principal is None or not principal.is_platform_admin:
+        raise Unauthenticated("Sign in first.")
+    return principal
 
 
 def _base_domain_only() -> None:
@@ -109,7 +118,7 @@ def platform_tenant_new():
         data = load_with_schema(form, TenantCreateSchema(), form.FIELDS)
         if data is not None:
             try:
-                onboarded = tenants.create_tenant(db_session(), current_principal(), **data)
+                onboarded = tenants.create_tenant(db_session(), _operator(), **data)
             except ValidationFailed as error:
                 attach_errors(form, {OWNER_FIELDS.get(k, k): v for k, v in error.fields.items()})
             else:
@@ -130,7 +139,7 @@ def _change_status(tenant_id: int, status: TenantStatus):
         flash(_("The reason is too long (at most 500 characters)."), "error")
         return redirect(url_for("ui.platform_home"))
     tenant = tenants.set_status(
-        db_session(), current_principal(), tenant_id, status, (form.reason.data or "").strip()
+        db_session(), _operator(), tenant_id, status, (form.reason.data or "").strip()
     )
     if status == TenantStatus.SUSPENDED:
         flash(_("%(slug)s is suspended.", slug=tenant.slug), "success")

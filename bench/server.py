@@ -55,7 +55,7 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float]:
     return out
 
 
-def _machine_busy_seconds() -> float:
+def machine_busy_seconds() -> float:
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
@@ -183,7 +183,7 @@ class Gunicorn:
             at=time.perf_counter(),
             server=_cpu_seconds(self.pids()),
             database=_cpu_seconds([row[0] for row in rows]),
-            machine_busy_s=_machine_busy_seconds(),
+            machine_busy_s=machine_busy_seconds(),
         )
 
     def stop(self) -> None:

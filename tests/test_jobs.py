@@ -7,6 +7,7 @@ tests/test_jobs_redis.py covers the queues and the worker.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -19,11 +20,14 @@ from dinghuo.platform.audit.service import record
 from dinghuo.platform.jobs import JobContext, enqueue
 from dinghuo.platform.jobs import schedule as schedule_module
 from dinghuo.platform.jobs.models import JobRun, JobStatus
+from dinghuo.platform.jobs.runner import Outcome, execute
 from dinghuo.platform.jobs.schedule import (
     Scheduler,
     latest_slot,
+    load_job_modules,
     periodic,
     register_periodic,
+    run_scheduler,
     tick,
 )
 
@@ -70,6 +74,14 @@ def writes_audit_entry(ctx: JobContext) -> None:
     record(ctx.session, None, "test.job_ran", "job", ctx.job_id)
 
 
+def log_context(ctx: JobContext) -> list[str]:
+    """What the app's log handler stamps on a record emitted inside this job."""
+    record = logging.LogRecord("dinghuo.test", logging.INFO, __file__, 1, "hello", None, None)
+    for handler in logging.getLogger("dinghuo").handlers:
+        handler.filter(record)
+    return [record.tenant, record.request_id]
+
+
 def nightly_report(ctx: JobContext) -> None:
     CALLS.append(("nightly_report", ctx.tenant_id, ctx.attempt))
 
@@ -87,7 +99,12 @@ def inline_jobs(app, monkeypatch):
 
 @pytest.fixture
 def no_periodic_jobs(monkeypatch):
-    """An empty periodic registry for the test, whatever other modules registered."""
+    """An empty periodic registry for the test, whatever other modules registered.
+
+    The job modules are imported first, so their registrations land in the
+    real registry, which comes back after the test.
+    """
+    load_job_modules()
     monkeypatch.setattr(schedule_module, "_registry", {})
 
 
@@ -215,6 +232,22 @@ def test_audit_entries_written_by_a_job_carry_its_id(db, acme):
     assert entry.actor_type == "system"
 
 
+def test_job_records_carry_its_tenant_and_id_in_the_logs(db, acme):
+    job_id = enqueue_for(db, acme.id, log_context)
+
+    assert load_job(db, acme.id, job_id).result == {"value": ["acme", f"job:{job_id}"]}
+
+
+def test_a_job_is_never_run_under_another_tenant(app, db, acme, globex):
+    job_id = enqueue_for(db, acme.id, list_dealer_names, delay=dt.timedelta(hours=1))
+    runtime = app.extensions["dinghuo.jobs"]
+
+    assert execute(runtime, globex.id, job_id).outcome is Outcome.SKIPPED
+    assert load_job(db, acme.id, job_id).status == JobStatus.SCHEDULED
+    assert execute(runtime, acme.id, job_id).outcome is Outcome.FINISHED
+    assert CALLS == [("list_dealer_names", acme.id, 1)]
+
+
 def test_failed_jobs_are_listed_for_their_tenant_only(db, acme, globex, api):
     failed_id = enqueue_for(db, acme.id, always_fails, "carrier rejected", max_retries=0)
     enqueue_for(db, acme.id, list_dealer_names)
@@ -333,6 +366,14 @@ def test_scheduler_enqueues_each_slot_once_per_active_tenant(
     assert CALLS == [("nightly_report", acme.id, 1)] * 2
     with db.transaction(globex.id) as session:
         assert list(session.scalars(reports)) == []
+
+
+def test_scheduler_command_makes_one_pass_with_once(app, db, acme, no_periodic_jobs):
+    register_periodic("report", "* * * * *", nightly_report)
+
+    run_scheduler(app, once=True)
+
+    assert CALLS == [("nightly_report", acme.id, 1)]
 
 
 def test_cron_slots_are_read_in_the_tenants_time_zone():

@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
+from sqlalchemy import CursorResult, update
 
 from dinghuo.config import Settings
 from dinghuo.db import TenantSession, utcnow
@@ -140,23 +141,47 @@ def _job_context(slug: str, job_id: str) -> Iterator[None]:
         job_log_context.reset(log_token)
 
 
+def _record(runtime: JobsRuntime, tenant_id: int, job_id: str, **values: Any) -> bool:
+    """Update the job's row in a transaction of its own; False when the row is gone."""
+    with runtime.database.transaction(tenant_id) as session:
+        result = session.execute(
+            update(JobRun)
+            .where(JobRun.id == job_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount)
+
+
 def execute(runtime: JobsRuntime, tenant_id: int, job_id: str) -> Attempt:
-    """Run one attempt of a job and record it; the worker and inline mode both call this."""
+    """Run one attempt of a job and record it; the worker and inline mode both call this.
+
+    The row is read and marked started by one ``UPDATE ... RETURNING``, and the
+    outcome written by one ``UPDATE``: a job costs the database two short
+    transactions besides its own work.
+    """
     database = runtime.database
     with database.transaction(tenant_id) as session:
-        job = session.get(JobRun, job_id)
-        if job is None or job.status == JobStatus.FINISHED:
+        started = session.execute(
+            update(JobRun)
+            .where(JobRun.id == job_id, JobRun.status != JobStatus.FINISHED)
+            .values(
+                status=JobStatus.STARTED,
+                attempts=JobRun.attempts + 1,
+                started_at=utcnow(),
+                run_at=None,
+            )
+            .returning(JobRun.name, JobRun.args, JobRun.attempts, JobRun.max_retries)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if started is None:
             logger.warning(
                 "job %s of tenant %s is gone or already done; skipped", job_id, tenant_id
             )
             return Attempt(Outcome.SKIPPED)
+        name, arguments, attempt, max_retries = started
         tenant = session.get(Tenant, tenant_id)
         slug = tenant.slug if tenant is not None else str(tenant_id)
-        job.status = JobStatus.STARTED
-        job.attempts += 1
-        job.started_at = utcnow()
-        job.run_at = None
-        attempt, name, arguments, max_retries = job.attempts, job.name, job.args, job.max_retries
 
     with _job_context(slug, job_id):
         logger.info("job %s started (%s, attempt %d)", job_id, name, attempt)
@@ -175,30 +200,43 @@ def execute(runtime: JobsRuntime, tenant_id: int, job_id: str) -> Attempt:
         finally:
             job_session.close()
 
-        with database.transaction(tenant_id) as session:
-            job = session.get(JobRun, job_id)
-            if job is None:
-                return Attempt(Outcome.SKIPPED, failure)
-            now = utcnow()
-            if failure is None:
-                job.status, job.finished_at = JobStatus.FINISHED, now
-                job.result, job.error = _jsonable_result(value), None
-                logger.info("job %s finished", job_id)
-                return Attempt(Outcome.FINISHED)
-            job.error = _describe(failure)
-            if attempt <= max_retries:
-                backoff = 0
-                if not runtime.inline:
-                    intervals = retry_intervals(
-                        max_retries, runtime.settings.job_retry_backoff_seconds
-                    )
-                    backoff = intervals[attempt - 1]
-                job.status = JobStatus.SCHEDULED if backoff else JobStatus.QUEUED
-                job.run_at = now + dt.timedelta(seconds=backoff) if backoff else None
-                return Attempt(Outcome.RETRY, failure)
-            job.status, job.finished_at = JobStatus.FAILED, now
-            logger.error("job %s failed for good after %d attempts", job_id, attempt)
-            return Attempt(Outcome.FAILED, failure)
+        now = utcnow()
+        if failure is None:
+            found = _record(
+                runtime,
+                tenant_id,
+                job_id,
+                status=JobStatus.FINISHED,
+                finished_at=now,
+                result=_jsonable_result(value),
+                error=None,
+            )
+            logger.info("job %s finished", job_id)
+            return Attempt(Outcome.FINISHED if found else Outcome.SKIPPED)
+        if attempt <= max_retries:
+            backoff = 0
+            if not runtime.inline:
+                intervals = retry_intervals(max_retries, runtime.settings.job_retry_backoff_seconds)
+                backoff = intervals[attempt - 1]
+            found = _record(
+                runtime,
+                tenant_id,
+                job_id,
+                status=JobStatus.SCHEDULED if backoff else JobStatus.QUEUED,
+                run_at=now + dt.timedelta(seconds=backoff) if backoff else None,
+                error=_describe(failure),
+            )
+            return Attempt(Outcome.RETRY if found else Outcome.SKIPPED, failure)
+        found = _record(
+            runtime,
+            tenant_id,
+            job_id,
+            status=JobStatus.FAILED,
+            finished_at=now,
+            error=_describe(failure),
+        )
+        logger.error("job %s failed for good after %d attempts", job_id, attempt)
+        return Attempt(Outcome.FAILED if found else Outcome.SKIPPED, failure)
 
 
 def run_inline(runtime: JobsRuntime, tenant_id: int, job_id: str) -> Outcome:

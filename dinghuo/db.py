@@ -154,18 +154,25 @@ class TenantSession(Session):
             _set_rls_tenant(self.connection(), tenant_id)
 
 
-def _set_rls_tenant(connection: Connection, tenant_id: int | None) -> None:
+def _set_rls_tenant(connection: Connection, tenant_id: int) -> None:
     if connection.dialect.name != "postgresql":
         return
     connection.execute(
-        text("SELECT set_config('app.tenant_id', :tenant, true)"),
-        {"tenant": "" if tenant_id is None else str(tenant_id)},
+        text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)}
     )
 
 
 @event.listens_for(TenantSession, "after_begin")
 def _feed_row_level_security(session: Session, transaction: Any, connection: Connection) -> None:
-    _set_rls_tenant(connection, session.info.get("tenant_id"))
+    """Tell PostgreSQL the tenant for this transaction only (``SET LOCAL``).
+
+    With no tenant bound nothing is sent: the setting is then unset or the
+    empty string a finished ``SET LOCAL`` leaves, which the policy's
+    ``NULLIF`` turns into NULL, matching no row. Fail closed, one round trip less.
+    """
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is not None:
+        _set_rls_tenant(connection, tenant_id)
 
 
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
@@ -248,7 +255,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping (a round trip per checkout); connections are recycled instead,
+    # and a connection dropped by a database restart fails one request only.
+    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

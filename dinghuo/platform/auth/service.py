@@ -218,13 +218,19 @@ def principal_for_token(session: TenantSession, secret: str) -> Principal | None
     """
     from dinghuo.core.crm.service import dealer_allows_access
 
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    row = session.execute(
+        select(ApiToken, User)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(secret))
+    ).first()
     now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if row is None:
+        return None
+    token, user = row
+    if token.revoked_at is not None or token.expires_at <= now:
         return None
     principal: Principal | None = None
     if token.user_id is not None:
-        user = session.get(User, token.user_id)
         if user is not None and user.is_active and dealer_allows_access(session, user.dealer_id):
             principal = principal_for_user(user, token_id=token.id)
     elif token.client_id is not None:

@@ -117,6 +117,7 @@ def _finish_request(response: Response) -> Response:
 
 
 def _close_session(_exc: BaseException | None) -> None:
+    request_id_var.set(None)
     session: TenantSession | None = g.pop("db", None)
     if session is not None:
         session.rollback()

@@ -19,6 +19,7 @@ from dinghuo.platform.audit.models import AuditEntry
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.jobs import JobContext, enqueue
 from dinghuo.platform.jobs import schedule as schedule_module
+from dinghuo.platform.jobs.jobs import prune_job_runs
 from dinghuo.platform.jobs.models import JobRun, JobStatus
 from dinghuo.platform.jobs.runner import Outcome, execute
 from dinghuo.platform.jobs.schedule import (
@@ -374,6 +375,41 @@ def test_scheduler_command_makes_one_pass_with_once(app, db, acme, no_periodic_j
     run_scheduler(app, once=True)
 
     assert CALLS == [("nightly_report", acme.id, 1)]
+
+
+def test_old_runs_are_pruned_but_each_periodic_jobs_last_slot_is_kept(db, acme, globex):
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+
+    def run(tenant_id: int, key: str, status: JobStatus, *, age: dt.timedelta, slot: bool = False):
+        with db.transaction(tenant_id) as session:
+            session.add(
+                JobRun(
+                    id=key,
+                    name="test_jobs:nightly_report" if slot else "test_jobs:list_dealer_names",
+                    args={"args": [], "kwargs": {}},
+                    status=status,
+                    dedup_key=f"test_jobs:nightly_report@{key}" if slot else None,
+                    created_at=old + age,
+                    finished_at=old + age,
+                )
+            )
+
+    run(acme.id, "old-finished", JobStatus.FINISHED, age=dt.timedelta(0))
+    run(acme.id, "old-failed", JobStatus.FAILED, age=dt.timedelta(0))
+    run(acme.id, "old-queued", JobStatus.QUEUED, age=dt.timedelta(0))
+    run(acme.id, "recent", JobStatus.FINISHED, age=dt.timedelta(days=39))
+    run(acme.id, "slot-1", JobStatus.FINISHED, age=dt.timedelta(0), slot=True)
+    run(acme.id, "slot-2", JobStatus.FINISHED, age=dt.timedelta(minutes=5), slot=True)
+    run(globex.id, "globex-old", JobStatus.FINISHED, age=dt.timedelta(0))
+
+    prune_id = enqueue_for(db, acme.id, prune_job_runs)
+
+    assert load_job(db, acme.id, prune_id).result == {"value": {"deleted": 3}}
+    with db.transaction(acme.id) as session:
+        left = set(session.scalars(select(JobRun.id))) - {prune_id}
+    assert left >= {"old-queued", "recent", "slot-2"}
+    assert not left & {"old-finished", "old-failed", "slot-1"}
+    assert load_job(db, globex.id, "globex-old").status == JobStatus.FINISHED
 
 
 def test_cron_slots_are_read_in_the_tenants_time_zone():

@@ -65,7 +65,9 @@ Periodic jobs
 Status
     ``GET /api/v1/jobs`` (filters ``status``, ``name``; keyset pages),
     ``GET /api/v1/jobs/<id>`` need ``jobs:read``; the retry needs
-    ``tenant:manage``. Another tenant's job answers 404.
+    ``tenant:manage``. Another tenant's job answers 404. Finished and failed
+    runs are deleted after 30 days by the hourly ``jobs.prune`` job
+    (:mod:`dinghuo.platform.jobs.jobs`), except each periodic job's latest run.
 """
 
 from __future__ import annotations

@@ -103,8 +103,10 @@ def reference_of(fn: Callable[..., Any]) -> str:
         raise TypeError(f"a job must be a module-level function, not {qualname!r}")
     if module == "__main__":
         raise TypeError(f"job {qualname!r} is defined in __main__, which a worker cannot import")
-    if getattr(importlib.import_module(module), qualname, None) is not fn:
-        raise TypeError(f"{module}.{qualname} is not reachable by its name")
+    # Absent while a decorator (``@periodic``) runs; anything else must be fn itself.
+    found = getattr(importlib.import_module(module), qualname, fn)
+    if found is not fn:
+        raise TypeError(f"{module}.{qualname} names another object than this function")
     return f"{module}:{qualname}"
 
 

@@ -249,6 +249,17 @@ def test_a_job_is_never_run_under_another_tenant(app, db, acme, globex):
     assert CALLS == [("list_dealer_names", acme.id, 1)]
 
 
+def test_job_the_queue_refused_is_left_failed_for_a_retry(app, db, acme, monkeypatch):
+    monkeypatch.setattr(app.config["SETTINGS"], "redis_url", "redis://127.0.0.1:1/0")
+
+    job_id = enqueue_for(db, acme.id, list_dealer_names)
+
+    job = load_job(db, acme.id, job_id)
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("could not reach the job queue: ConnectionError")
+    assert CALLS == []
+
+
 def test_failed_jobs_are_listed_for_their_tenant_only(db, acme, globex, api):
     failed_id = enqueue_for(db, acme.id, always_fails, "carrier rejected", max_retries=0)
     enqueue_for(db, acme.id, list_dealer_names)

@@ -12,7 +12,6 @@ import logging
 import uuid
 from typing import Any
 
-from redis.exceptions import RedisError
 from sqlalchemy import update
 
 from dinghuo.db import TenantGuardError, TenantSession, after_commit, utcnow
@@ -50,7 +49,7 @@ class _Batch:
                 timeout=settings.job_timeout_seconds,
                 backoff_seconds=settings.job_retry_backoff_seconds,
             )
-        except RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 - the caller's work is committed; never raise
             logger.exception("could not queue %d committed jobs", len(self.pushes))
             _mark_unqueued(self.runtime, self.pushes, exc)
 

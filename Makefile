@@ -68,8 +68,14 @@ demo: $(VENV)/.installed
 
 # --- make test --------------------------------------------------------------
 
-test: lint test-sqlite test-postgres
-	@echo "make test: lint, SQLite and PostgreSQL runs all passed"
+# Both passes run even when the first fails, so one run reports everything.
+test: lint
+	@sqlite=0; postgres=0; \
+	$(MAKE) --no-print-directory test-sqlite || sqlite=$$?; \
+	$(MAKE) --no-print-directory test-postgres || postgres=$$?; \
+	echo "make test: SQLite pass $$([ $$sqlite = 0 ] && echo passed || echo FAILED)," \
+		"PostgreSQL pass $$([ $$postgres = 0 ] && echo passed || echo FAILED)"; \
+	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -108,3 +108,10 @@ def test_unstorable_input_is_refused_not_a_server_error(api, acme):
     assert response.status_code in (201, 422), response.json
     huge = api(acme, "owner").get("/api/v1/users", query_string={"dealer_id": 2**40})
     assert huge.status_code in (200, 422), huge.json
+
+
+def test_method_not_allowed_names_the_allowed_methods(api, acme):
+    response = api(acme, "owner").delete("/api/v1/tenant")
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+    assert {"GET", "PATCH"} <= {m.strip() for m in response.headers["Allow"].split(",")}

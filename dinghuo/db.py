@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    bindparam,
     create_engine,
     event,
     text,
@@ -179,8 +180,20 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
 
 
+_TENANT_PARAM = bindparam("dinghuo_guard_tenant_id")
+
+# One criteria object, compiled and cached once: the tenant id reaches the
+# statement as a bound parameter, not as a closure SQLAlchemy re-analyses
+# for every statement.
+_TENANT_CRITERIA = with_loader_criteria(
+    TenantScoped,
+    lambda cls: cls.tenant_id == _TENANT_PARAM,
+    include_aliases=True,
+)
+
+
 @event.listens_for(TenantSession, "do_orm_execute")
-def _scope_queries_to_tenant(state: ORMExecuteState) -> None:
+def _scope_queries_to_tenant(state: ORMExecuteState) -> Any:
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
     if not _touches_tenant_data(state):
@@ -188,12 +201,14 @@ def _scope_queries_to_tenant(state: ORMExecuteState) -> None:
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:
         raise TenantGuardError("query on tenant data with no tenant bound")
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
-        )
+    guard = {_TENANT_PARAM.key: tenant_id}
+    if state.is_executemany:
+        params: Any = [guard] * len(state.parameters)  # type: ignore[arg-type]
+    else:
+        state.parameters = state.parameters or {}
+        params = guard
+    return state.invoke_statement(
+        statement=state.statement.options(_TENANT_CRITERIA), params=params
     )
 
 

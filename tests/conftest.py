@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,7 +115,9 @@ def _app(migrated: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def app(_app: Flask) -> Iterator[Flask]:
     yield _app
-    _empty_all_tables(_app.config["SETTINGS"])
+    settings = _app.config["SETTINGS"]
+    _empty_all_tables(settings)
+    shutil.rmtree(settings.media_root, ignore_errors=True)
 
 
 def _empty_all_tables(settings: Settings) -> None:

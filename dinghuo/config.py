@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     web_workers: int = 2
     web_threads: int = 4
     bind: str = "127.0.0.1:5000"
+    proxy_hops: int = Field(
+        default=0,
+        description="Reverse proxies in front of the app whose X-Forwarded-* headers to trust.",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send session cookies over HTTPS only (set in production)."
+    )
 
     @property
     def is_postgres(self) -> bool:

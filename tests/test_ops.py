@@ -167,3 +167,34 @@ def test_the_readme_states_each_settings_default():
         if expected is not None and cell != expected:
             wrong.append(f"DINGHUO_{name.upper()}: README says {cell}, the default is {expected}")
     assert wrong == [], "\n".join(wrong)
+
+
+# --- behind a reverse proxy -------------------------------------------------------
+
+
+def test_behind_a_trusted_proxy_the_forwarded_host_picks_the_tenant(other_app, acme):
+    app = other_app(proxy_hops=1, secure_cookies=True)
+    response = app.test_client().get(
+        "/api/v1/tenant",
+        base_url="http://10.0.0.5",
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "acme.localhost",
+            "Authorization": f"Bearer {acme.tokens['owner']}",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json["slug"] == "acme"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_without_proxy_hops_forwarded_headers_are_ignored(client, acme):
+    response = client.get(
+        "/api/v1/tenant",
+        base_url="http://10.0.0.5",
+        headers={
+            "X-Forwarded-Host": "acme.localhost",
+            "Authorization": f"Bearer {acme.tokens['owner']}",
+        },
+    )
+    assert response.status_code == 404

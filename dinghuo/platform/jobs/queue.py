@@ -119,7 +119,9 @@ def push(connection: Redis, pushes: Sequence[Push], *, timeout: int, backoff_sec
         pipe.execute()
 
 
-def promote_due_jobs(connection: Redis, queue_names: Iterable[str]) -> int:
+def promote_due_jobs(
+    connection: Redis, queue_names: Iterable[str], *, now: float | None = None
+) -> int:
     """Move scheduled jobs (delays, retry backoffs) that are due onto their queues.
 
     This is RQ's scheduler step, done by the worker itself for a queue set that
@@ -132,7 +134,7 @@ def promote_due_jobs(connection: Redis, queue_names: Iterable[str]) -> int:
     ]
     if not registries:
         return 0
-    now = current_timestamp()
+    now = current_timestamp() if now is None else now
     with connection.pipeline(transaction=False) as pipe:
         for registry in registries:
             pipe.zrangebyscore(registry.key, 0, now, start=0, num=PROMOTE_BATCH)

@@ -99,8 +99,8 @@ PYTEST := $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) || { rc=$$?; \
 # service fails the test.
 test-sqlite: $(VENV)/.installed-dev browser
 	@echo "=== suite on SQLite, jobs inline ==="
-	env DINGHUO_TEST_EMBEDDED=1 -u DINGHUO_TEST_DATABASE_URL -u DINGHUO_TEST_MIGRATION_DATABASE_URL \
-		-u DINGHUO_TEST_APP_DB_ROLE -u DINGHUO_TEST_REDIS_URL $(PYTEST)
+	env -u DINGHUO_TEST_DATABASE_URL -u DINGHUO_TEST_MIGRATION_DATABASE_URL \
+		-u DINGHUO_TEST_APP_DB_ROLE -u DINGHUO_TEST_REDIS_URL DINGHUO_TEST_EMBEDDED=1 $(PYTEST)
 
 test-postgres: $(VENV)/.installed-dev browser services postgres-db
 	@echo "=== suite on PostgreSQL + Redis, Row-Level Security on ==="

@@ -112,6 +112,7 @@ def dinghuo_event(event: Event, settings: Mapping[str, Any]) -> None:
         with _opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the response and its socket open until collected
         raise WebhookDeliveryFailed(f"{url} answered HTTP {exc.code}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise WebhookDeliveryFailed(f"{url} unreachable: {exc}") from exc

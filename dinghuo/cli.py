@@ -40,6 +40,24 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database.
+
+    Run it against a database at head (``dinghuo db upgrade`` first). New
+    tenant tables are listed in the revision's NEW_TENANT_TABLES and get
+    Row-Level Security; read and edit the file before committing it.
+    """
+    from alembic import command
+
+    from dinghuo.migrate import alembic_config
+
+    settings = load_settings()
+    url = settings.migration_database_url or settings.database_url
+    command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
 @main.group()
 def tenants() -> None:
     """Tenants (brand owners)."""

@@ -31,7 +31,7 @@ def test_migrations_at_head_match_the_models(owner_engine):
         )
         diffs = compare_metadata(context, Base.metadata)
     assert diffs == [], (
-        "the models and migrations/versions disagree; run scripts/regenerate-initial-migration:\n"
+        "the models and migrations/versions disagree; add a revision with `dinghuo db revision -m ...`:\n"
         + "\n".join(repr(d) for d in diffs)
     )
 

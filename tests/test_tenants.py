@@ -292,3 +292,17 @@ def test_platform_lists_tenants_by_status(platform_api, acme, globex):
     )
     assert [t["slug"] for t in rest.json["items"]] == ["globex"]
     assert rest.json["next_cursor"] is None
+
+
+def test_x_tenant_picks_the_tenant_on_an_address_that_names_none(client, acme):
+    response = client.get(
+        "/api/v1/tenant",
+        base_url="http://127.0.0.1:5000",
+        headers={"X-Tenant": "acme", "Authorization": f"Bearer {acme.tokens['owner']}"},
+    )
+    assert response.status_code == 200
+    assert response.json["slug"] == "acme"
+
+
+def test_an_address_that_names_no_tenant_is_a_404_without_x_tenant(client, acme):
+    assert client.get("/api/v1/tenant", base_url="http://127.0.0.1:5000").status_code == 404

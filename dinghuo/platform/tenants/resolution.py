@@ -23,8 +23,9 @@ def resolve(
 ) -> Resolution:
     """Resolve the tenant, or raise NotFound for a name that reaches none.
 
-    The host decides first; ``X-Tenant`` is honoured only on the base domain
-    (API clients) or when it names the host's own tenant.
+    The host decides first; ``X-Tenant`` is honoured on the base domain and on
+    hosts that name no tenant (API clients calling an internal address), and
+    otherwise only when it names the host's own tenant.
     """
     hostname = host.split(":", 1)[0].lower().rstrip(".")
     base = base_domain.lower()
@@ -42,7 +43,7 @@ def resolve(
             .join(TenantDomain)
             .where(TenantDomain.hostname == hostname, TenantDomain.verified.is_(True))
         )
-        if tenant is None:
+        if tenant is None and not tenant_header:
             raise NotFound("No tenant at this address.")
     if tenant_header:
         named = session.scalar(select(Tenant).where(Tenant.slug == tenant_header.strip().lower()))

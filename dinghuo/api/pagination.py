@@ -28,6 +28,11 @@ class PageArgsSchema(Schema):
     sort = fields.String(load_default=None, validate=validate.Length(max=50))
 
 
+def page_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The paging part of parsed query arguments, ready for ``paginate(..., **page_args(args))``."""
+    return {"limit": args["limit"], "cursor": args["cursor"], "sort": args["sort"]}
+
+
 @dataclass
 class Page:
     items: list[Any]

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from dinghuo.api.pagination import page_schema, paginate
+from dinghuo.api.pagination import page_args, page_schema, paginate
 from dinghuo.platform.audit.models import AuditEntry
 from dinghuo.platform.audit.schemas import AuditEntrySchema, AuditListArgsSchema
 from dinghuo.platform.audit.service import entries_query
@@ -35,7 +35,5 @@ class AuditLog(MethodView):
             id_column=AuditEntry.id,
             sortable={"created_at": AuditEntry.created_at},
             default_sort="-created_at",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )

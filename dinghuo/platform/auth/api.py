@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import or_, select
 
-from dinghuo.api.pagination import PageArgsSchema, page_schema, paginate
+from dinghuo.api.pagination import PageArgsSchema, page_args, page_schema, paginate
 from dinghuo.db import utcnow
 from dinghuo.errors import NotFound, PermissionDenied, Unauthenticated
 from dinghuo.platform.auth import service
@@ -128,9 +128,7 @@ class Tokens(MethodView):
             id_column=ApiToken.id,
             sortable={"created_at": ApiToken.created_at, "expires_at": ApiToken.expires_at},
             default_sort="-created_at",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
 
@@ -182,9 +180,7 @@ class Users(MethodView):
             id_column=User.id,
             sortable={"email": User.email, "created_at": User.created_at},
             default_sort="email",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
 
@@ -221,9 +217,7 @@ class Invitations(MethodView):
             id_column=Invitation.id,
             sortable={"created_at": Invitation.created_at, "email": Invitation.email},
             default_sort="-created_at",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
     @blp.arguments(InvitationCreateSchema)
@@ -280,9 +274,7 @@ class OAuthClients(MethodView):
             id_column=OAuthClient.id,
             sortable={"created_at": OAuthClient.created_at, "name": OAuthClient.name},
             default_sort="-created_at",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
     @integrations_blp.arguments(OAuthClientCreateSchema)

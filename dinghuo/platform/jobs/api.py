@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from dinghuo.api.pagination import page_schema, paginate
+from dinghuo.api.pagination import page_args, page_schema, paginate
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.web import requires, tenant_principal
 from dinghuo.platform.jobs import service
@@ -30,9 +30,7 @@ class Jobs(MethodView):
             id_column=JobRun.id,
             sortable={"created_at": JobRun.created_at},
             default_sort="-created_at",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
-from dinghuo.api.pagination import PageArgsSchema, page_schema, paginate
+from dinghuo.api.pagination import PageArgsSchema, page_args, page_schema, paginate
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.web import platform_admin_required, requires, tenant_principal
 from dinghuo.platform.tenants import service
@@ -75,9 +75,7 @@ class PlatformTenants(MethodView):
             id_column=Tenant.id,
             sortable={"slug": Tenant.slug, "created_at": Tenant.created_at},
             default_sort="slug",
-            limit=args["limit"],
-            cursor=args["cursor"],
-            sort=args["sort"],
+            **page_args(args),
         )
 
     @platform_blp.arguments(TenantCreateSchema)

@@ -572,6 +572,14 @@ def _promote_default(dealer: Dealer, kind: AddressKind, leaving: DealerAddress) 
         remaining[0].is_default = True
 
 
+def _child(children: list[Any], child_id: int, kind: str) -> Any:
+    """One of a dealer's loaded addresses or contacts by id: a dealer's own ids only."""
+    for child in children:
+        if child.id == child_id:
+            return child
+    raise NotFound(f"No such {kind}.")
+
+
 def list_addresses(
     session: TenantSession, actor: Principal | None, dealer_id: int
 ) -> list[DealerAddress]:
@@ -583,11 +591,7 @@ def get_address(
     session: TenantSession, actor: Principal | None, dealer_id: int, address_id: int
 ) -> DealerAddress:
     """One address of a dealer ``actor`` may see, or NotFound."""
-    dealer = get_dealer(session, dealer_id, actor)
-    for address in dealer.addresses:
-        if address.id == address_id:
-            return address
-    raise NotFound("No such address.")
+    return _child(get_dealer(session, dealer_id, actor).addresses, address_id, "address")
 
 
 def add_address(
@@ -736,11 +740,7 @@ def get_contact(
     session: TenantSession, actor: Principal | None, dealer_id: int, contact_id: int
 ) -> DealerContact:
     """One contact of a dealer ``actor`` may see, or NotFound."""
-    dealer = get_dealer(session, dealer_id, actor)
-    for contact in dealer.contacts:
-        if contact.id == contact_id:
-            return contact
-    raise NotFound("No such contact.")
+    return _child(get_dealer(session, dealer_id, actor).contacts, contact_id, "contact")
 
 
 def add_contact(

@@ -110,7 +110,12 @@ class Money(TypeDecorator[Decimal]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, Decimal: Money}
+    type_annotation_map = {
+        dt.datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        Decimal: Money,
+    }
 
 
 class TenantScoped:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 POLICY = "tenant_isolation"
-APPEND_ONLY_TABLES = ("audit_log",)
+APPEND_ONLY_TABLES = ("audit_log", "stock_movements")
 
 
 def enable_row_level_security(connection: Connection, tables: Iterable[str]) -> None:
@@ -35,7 +35,7 @@ def enable_row_level_security(connection: Connection, tables: Iterable[str]) -> 
 
 
 def grant_app_role(connection: Connection, role: str) -> None:
-    """Let the app's role use the tables it does not own; audit rows stay append-only."""
+    """Let the app's role use the tables it does not own; ledgers stay append-only."""
     if connection.dialect.name != "postgresql":
         return
     quoted = connection.dialect.identifier_preparer.quote(role)

@@ -33,6 +33,8 @@ from dinghuo.db import Base, make_engine
 from dinghuo.migrate import upgrade
 from dinghuo.plugins import PluginInfo, hookimpl
 
+pytest_plugins = ["fixtures_catalog"]
+
 PASSWORD = "correct-horse-42"
 
 

@@ -26,6 +26,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -33,6 +34,16 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from dinghuo.core.catalog.models import (
+    Brand,
+    Category,
+    DealerSkuCode,
+    Product,
+    ProductImage,
+    Sku,
+    SpecAttribute,
+    Tag,
+)
 from dinghuo.core.crm.models import (
     AddressKind,
     DealerAddress,
@@ -40,6 +51,15 @@ from dinghuo.core.crm.models import (
     DealerGroup,
     DealerGroupMember,
 )
+from dinghuo.core.imports.models import ImportBatch, ImportKind
+from dinghuo.core.inventory.models import (
+    Reservation,
+    StockAlert,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from dinghuo.core.pricing.models import PriceList, PriceListItem
 from dinghuo.db import Base, tenant_tables
 from dinghuo.platform.auth.models import ApiToken, Invitation, OAuthClient, Role
 from dinghuo.platform.jobs.models import JobRun
@@ -94,7 +114,9 @@ def _seed_acme_objects(app, acme) -> dict[str, Any]:
         )
         session.add(domain)
         session.flush()
+        catalog = _seed_acme_catalog(session, acme)
         return {
+            **catalog,
             "tenant": acme.id,
             "dealer": acme.dealer_id,
             "user": acme.users["buyer"].id,
@@ -108,6 +130,70 @@ def _seed_acme_objects(app, acme) -> dict[str, Any]:
             "job": job.id,
             "domain": domain.id,
         }
+
+
+def _seed_acme_catalog(session, acme) -> dict[str, Any]:
+    """A product with a SKU, image and specs; a price list; stock in a warehouse; an import."""
+    category = Category(code="PHONE", name_zh="手机")
+    brand = Brand(code="DX", name="鼎新")
+    tag = Tag(name="新品")
+    session.add_all([category, brand, tag])
+    session.flush()
+    attribute = SpecAttribute(category_id=category.id, code="screen", name_zh="屏幕尺寸")
+    product = Product(
+        code="X1", name_zh="鼎新 X1", brand_id=brand.id, category_id=category.id, status="active"
+    )
+    session.add_all([attribute, product])
+    session.flush()
+    sku = Sku(product_id=product.id, code="X1-BLK", variant={"颜色": "黑"})
+    image = ProductImage(
+        product_id=product.id, storage_key=f"{acme.id}/x1.png", content_type="image/png"
+    )
+    price_list = PriceList(code="TIER-A", name="A 级")
+    warehouse = Warehouse(code="HZ", name="杭州仓")
+    session.add_all([sku, image, price_list, warehouse])
+    session.flush()
+    item = PriceListItem(price_list_id=price_list.id, sku_id=sku.id, price=Decimal("100"))
+    level = StockLevel(warehouse_id=warehouse.id, sku_id=sku.id, on_hand=5, reserved=1)
+    movement = StockMovement(
+        warehouse_id=warehouse.id,
+        sku_id=sku.id,
+        kind="receipt",
+        on_hand_delta=5,
+        on_hand_after=5,
+        reserved_after=0,
+        actor_type="system",
+        actor_label="system",
+    )
+    reservation = Reservation(
+        warehouse_id=warehouse.id,
+        sku_id=sku.id,
+        quantity=1,
+        reference_type="test",
+        reference_id="1",
+    )
+    alert = StockAlert(sku_id=sku.id, available=4, reorder_point=10, suggested_qty=20)
+    code = DealerSkuCode(dealer_id=acme.dealer_id, sku_id=sku.id, code="MY-X1")
+    batch = ImportBatch(kind=ImportKind.PRODUCTS, filename="p.csv", file_key=f"{acme.id}/p.csv")
+    session.add_all([item, level, movement, reservation, alert, code, batch])
+    session.flush()
+    return {
+        "category": category.id,
+        "brand": brand.id,
+        "tag": tag.id,
+        "attribute": attribute.id,
+        "product": product.id,
+        "sku": sku.id,
+        "image": image.id,
+        "price_list": price_list.id,
+        "price_list_item": item.id,
+        "warehouse": warehouse.id,
+        "movement": movement.id,
+        "reservation": reservation.id,
+        "alert": alert.id,
+        "dealer_sku_code": code.id,
+        "import": batch.id,
+    }
 
 
 # Path-parameter name -> which of acme's objects it names. Add yours here.
@@ -124,6 +210,21 @@ ACME_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "invitation_id": lambda o: o["invitation"],
     "job_id": lambda o: o["job"],
     "domain_id": lambda o: o["domain"],
+    "category_id": lambda o: o["category"],
+    "brand_id": lambda o: o["brand"],
+    "tag_id": lambda o: o["tag"],
+    "attribute_id": lambda o: o["attribute"],
+    "product_id": lambda o: o["product"],
+    "sku_id": lambda o: o["sku"],
+    "image_id": lambda o: o["image"],
+    "price_list_id": lambda o: o["price_list"],
+    "item_id": lambda o: o["price_list_item"],
+    "warehouse_id": lambda o: o["warehouse"],
+    "movement_id": lambda o: o["movement"],
+    "reservation_id": lambda o: o["reservation"],
+    "alert_id": lambda o: o["alert"],
+    "code_id": lambda o: o["dealer_sku_code"],
+    "import_id": lambda o: o["import"],
 }
 
 # Path parameters that name something global rather than a tenant's object:

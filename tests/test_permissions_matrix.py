@@ -26,17 +26,33 @@ EVERYTHING_STAFF = {
     "integrations:manage",
     "plugins:manage",
     "jobs:read",
+    "catalog:read",
+    "catalog:manage",
+    "prices:read",
+    "prices:manage",
+    "inventory:read",
+    "inventory:manage",
+    "channel_stock:read",
 }
-STAFF_READ = {"tenant:read", "users:read", "dealers:read", "jobs:read"}
+STAFF_READ = {
+    "tenant:read",
+    "users:read",
+    "dealers:read",
+    "jobs:read",
+    "catalog:read",
+    "inventory:read",
+    "channel_stock:read",
+}
+DEALER = {"own_dealer:read", "catalog:browse", "channel_stock:report"}
 
 EXPECTED: dict[str, set[str]] = {
     "owner": EVERYTHING_STAFF,
     "admin": EVERYTHING_STAFF,
-    "sales": STAFF_READ | {"dealers:manage"},
-    "warehouse": STAFF_READ,
-    "finance": STAFF_READ | {"audit:read"},
-    "dealer_admin": {"own_dealer:read", "own_dealer_users:manage"},
-    "buyer": {"own_dealer:read"},
+    "sales": STAFF_READ | {"dealers:manage", "prices:read"},
+    "warehouse": STAFF_READ | {"inventory:manage"},
+    "finance": STAFF_READ | {"audit:read", "prices:read", "prices:manage"},
+    "dealer_admin": DEALER | {"own_dealer_users:manage"},
+    "buyer": DEALER,
 }
 
 
@@ -63,6 +79,15 @@ def test_permission_names_are_stable_scopes():
         "INTEGRATIONS_MANAGE": "integrations:manage",
         "PLUGINS_MANAGE": "plugins:manage",
         "JOBS_READ": "jobs:read",
+        "CATALOG_READ": "catalog:read",
+        "CATALOG_MANAGE": "catalog:manage",
+        "CATALOG_BROWSE": "catalog:browse",
+        "PRICES_READ": "prices:read",
+        "PRICES_MANAGE": "prices:manage",
+        "INVENTORY_READ": "inventory:read",
+        "INVENTORY_MANAGE": "inventory:manage",
+        "CHANNEL_STOCK_READ": "channel_stock:read",
+        "CHANNEL_STOCK_REPORT": "channel_stock:report",
     }
 
 

@@ -5,9 +5,11 @@ granted exactly a subset of what an admin could do; they are part of the API
 and never renamed.
 
 The brand's owner and admins manage everything (only an owner may invite,
-activate or deactivate an owner); sales also manage dealers; warehouse and
-finance read, and finance reads the audit log. A dealer admin manages their
-own dealer's users; a buyer reads their own dealer. tests/test_permissions_matrix.py
+activate or deactivate an owner). Every staff role reads the catalog, stock
+and channel stock; sales also manage dealers and read price lists; warehouse
+manages stock; finance manages prices and reads the audit log. Dealer users
+browse the catalog (at their own prices) and report their own stock; a dealer
+admin also manages their own dealer's users. tests/test_permissions_matrix.py
 pins this table exactly.
 """
 
@@ -31,39 +33,49 @@ class Permission(enum.StrEnum):
     INTEGRATIONS_MANAGE = "integrations:manage"
     PLUGINS_MANAGE = "plugins:manage"
     JOBS_READ = "jobs:read"
+    CATALOG_READ = "catalog:read"
+    CATALOG_MANAGE = "catalog:manage"
+    CATALOG_BROWSE = "catalog:browse"
+    PRICES_READ = "prices:read"
+    PRICES_MANAGE = "prices:manage"
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_MANAGE = "inventory:manage"
+    CHANNEL_STOCK_READ = "channel_stock:read"
+    CHANNEL_STOCK_REPORT = "channel_stock:report"
 
 
 P = Permission
-_STAFF_BASE = {P.TENANT_READ, P.DEALERS_READ, P.USERS_READ, P.JOBS_READ}
+_STAFF_BASE = {
+    P.TENANT_READ,
+    P.DEALERS_READ,
+    P.USERS_READ,
+    P.JOBS_READ,
+    P.CATALOG_READ,
+    P.INVENTORY_READ,
+    P.CHANNEL_STOCK_READ,
+}
+_MANAGERS = {
+    P.TENANT_MANAGE,
+    P.USERS_MANAGE,
+    P.DEALERS_MANAGE,
+    P.AUDIT_READ,
+    P.INTEGRATIONS_MANAGE,
+    P.PLUGINS_MANAGE,
+    P.CATALOG_MANAGE,
+    P.PRICES_READ,
+    P.PRICES_MANAGE,
+    P.INVENTORY_MANAGE,
+}
+_DEALER_BASE = {P.OWN_DEALER_READ, P.CATALOG_BROWSE, P.CHANNEL_STOCK_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OWNER: frozenset(
-        _STAFF_BASE
-        | {
-            P.TENANT_MANAGE,
-            P.USERS_MANAGE,
-            P.DEALERS_MANAGE,
-            P.AUDIT_READ,
-            P.INTEGRATIONS_MANAGE,
-            P.PLUGINS_MANAGE,
-        }
-    ),
-    Role.ADMIN: frozenset(
-        _STAFF_BASE
-        | {
-            P.TENANT_MANAGE,
-            P.USERS_MANAGE,
-            P.DEALERS_MANAGE,
-            P.AUDIT_READ,
-            P.INTEGRATIONS_MANAGE,
-            P.PLUGINS_MANAGE,
-        }
-    ),
-    Role.SALES: frozenset(_STAFF_BASE | {P.DEALERS_MANAGE}),
-    Role.WAREHOUSE: frozenset(_STAFF_BASE),
-    Role.FINANCE: frozenset(_STAFF_BASE | {P.AUDIT_READ}),
-    Role.DEALER_ADMIN: frozenset({P.OWN_DEALER_READ, P.OWN_DEALER_USERS_MANAGE}),
-    Role.BUYER: frozenset({P.OWN_DEALER_READ}),
+    Role.OWNER: frozenset(_STAFF_BASE | _MANAGERS),
+    Role.ADMIN: frozenset(_STAFF_BASE | _MANAGERS),
+    Role.SALES: frozenset(_STAFF_BASE | {P.DEALERS_MANAGE, P.PRICES_READ}),
+    Role.WAREHOUSE: frozenset(_STAFF_BASE | {P.INVENTORY_MANAGE}),
+    Role.FINANCE: frozenset(_STAFF_BASE | {P.AUDIT_READ, P.PRICES_READ, P.PRICES_MANAGE}),
+    Role.DEALER_ADMIN: frozenset(_DEALER_BASE | {P.OWN_DEALER_USERS_MANAGE}),
+    Role.BUYER: frozenset(_DEALER_BASE),
 }
 
 ALL_SCOPES = tuple(p.value for p in Permission)

@@ -11,9 +11,11 @@ from dinghuo.api.pagination import PageArgsSchema, page_args, page_schema, pagin
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.web import platform_admin_required, requires, tenant_principal
 from dinghuo.platform.tenants import service
+from dinghuo.platform.tenants.business import business_settings, update_business_settings
 from dinghuo.platform.tenants.models import Tenant, TenantStatus
 from dinghuo.platform.tenants.schemas import (
     BrandingSchema,
+    BusinessSettingsSchema,
     DomainSchema,
     TenantCreateSchema,
     TenantSchema,
@@ -53,6 +55,22 @@ class Domains(MethodView):
         return service.add_domain(
             db_session(), tenant_principal(), require_tenant(), data["hostname"]
         )
+
+
+@blp.route("/business-settings")
+class BusinessSettings(MethodView):
+    @blp.response(200, BusinessSettingsSchema)
+    @requires(Permission.TENANT_READ)
+    def get(self):
+        """The tenant's business rules (overstock threshold, reorder-point inputs, ...)."""
+        return business_settings(db_session())
+
+    @blp.arguments(BusinessSettingsSchema)
+    @blp.response(200, BusinessSettingsSchema)
+    @requires(Permission.TENANT_MANAGE)
+    def patch(self, data):
+        """Change the rules named in the body; the others keep their values."""
+        return update_business_settings(db_session(), tenant_principal(), data)
 
 
 class TenantPageArgs(PageArgsSchema):

@@ -75,3 +75,13 @@ class BrandingSchema(Schema):
     welcome_text = fields.String(validate=validate.Length(max=2000))
     locale = fields.String(validate=validate.OneOf(LOCALES))
     timezone = fields.String(validate=time_zone)
+
+
+class BusinessSettingsSchema(Schema):
+    """The tenant's business rules; PATCH changes only the rules it names."""
+
+    overstock_days_of_cover = fields.Integer(validate=validate.Range(min=1, max=3650))
+    demand_window_days = fields.Integer(validate=validate.Range(min=7, max=730))
+    default_lead_time_days = fields.Integer(validate=validate.Range(min=0, max=365))
+    service_level = fields.Float(validate=validate.Range(min=0.5, max=0.999))
+    review_days = fields.Integer(validate=validate.Range(min=1, max=365))

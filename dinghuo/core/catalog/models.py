@@ -328,9 +328,25 @@ class SearchDocument(TenantScoped, Base):
     SQLite through an FTS5 trigram table mirroring it (see the search module).
     """
 
+    SEARCH_BACKEND_OBJECTS = ("ix_search_documents_text_trgm", "search_documents_fts")
+    """Prefixes of what migration 0002 makes outside the models for this table."""
+
     __tablename__ = "search_documents"
-    __table_args__ = (Index(None, "tenant_id", "product_id"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "product_id"),
+        Index(None, "tenant_id", "status", "created_at"),
+        # The text index is per backend, made by migration 0002 only (see SEARCH_BACKEND_OBJECTS).
+    )
 
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
+    # Copies of the product's filter and sort keys, so one table answers a search.
+    status: Mapped[ProductStatus] = mapped_column(
+        Enum(ProductStatus, native_enum=False, length=20)
+    )
+    """Active only when both the product and the SKU are; else the one that is not."""
+    brand_id: Mapped[int | None]
+    category_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime]
+    """The product's creation time: the "newest" sort."""

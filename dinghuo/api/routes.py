@@ -8,9 +8,14 @@ from dinghuo.api import API_PREFIX
 
 
 def register_blueprints(api: Api) -> None:
+    from dinghuo.core.catalog.portal_api import blp as catalog_portal_blp
     from dinghuo.core.crm.api import blp as dealers_blp
     from dinghuo.core.crm.api import groups_blp as dealer_groups_blp
     from dinghuo.core.crm.api import my_blp as my_dealer_blp
+    from dinghuo.core.inventory.channel_api import blp as channel_stock_blp
+    from dinghuo.core.inventory.channel_api import my_blp as my_channel_stock_blp
+    from dinghuo.core.pricing.api import blp as price_lists_blp
+    from dinghuo.core.pricing.api import my_blp as my_prices_blp
     from dinghuo.platform.audit.api import blp as audit_blp
     from dinghuo.platform.auth.api import blp as auth_blp
     from dinghuo.platform.auth.api import integrations_blp
@@ -28,6 +33,11 @@ def register_blueprints(api: Api) -> None:
         dealers_blp,
         dealer_groups_blp,
         my_dealer_blp,
+        catalog_portal_blp,
+        channel_stock_blp,
+        my_channel_stock_blp,
+        price_lists_blp,
+        my_prices_blp,
         plugins_blp,
         jobs_blp,
     ):

@@ -19,7 +19,7 @@ already authorised.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -254,6 +254,41 @@ def resolve_sku_codes(
         brand = select(Sku.code, Sku.id).where(Sku.code.in_(chunk))
         resolved.update({code.upper(): sku_id for code, sku_id in session.execute(brand)})
     return resolved
+
+
+def lines_from_entries(
+    session: TenantSession, dealer_id: int, entries: Sequence[Mapping[str, Any]]
+) -> list[ChannelStockLine]:
+    """Report lines from entries naming their SKU by ``sku_id`` or ``sku_code``.
+
+    A code is the brand's SKU code or the dealer's own; an unknown code is
+    refused as ``lines[i].sku_code``. Numbers are passed through for
+    :func:`report_channel_stock` to check, so every entry point refuses alike.
+    """
+    codes = resolve_sku_codes(
+        session, dealer_id, [e["sku_code"] for e in entries if e.get("sku_code")]
+    )
+    visible = reportable_sku_ids(session, get_dealer(session, dealer_id), codes.values())
+    codes = {code: sku_id for code, sku_id in codes.items() if sku_id in visible}
+    lines = []
+    for index, entry in enumerate(entries):
+        sku_id = entry.get("sku_id")
+        if sku_id is None:
+            code = str(entry.get("sku_code") or "").strip().upper()
+            if not code:
+                raise ValidationFailed.field(f"lines[{index}].sku_code", "Required.")
+            if code not in codes:
+                raise ValidationFailed.field(f"lines[{index}].sku_code", "No such SKU.")
+            sku_id = codes[code]
+        lines.append(
+            ChannelStockLine(
+                sku_id=sku_id,
+                on_hand=entry.get("on_hand"),  # type: ignore[arg-type]
+                sold_qty=entry.get("sold_qty"),  # type: ignore[arg-type]
+                period_days=entry.get("period_days", DEFAULT_PERIOD_DAYS),
+            )
+        )
+    return lines
 
 
 # --- reporting -----------------------------------------------------------------------------

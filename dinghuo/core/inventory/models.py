@@ -167,7 +167,8 @@ class ReorderPolicy(TenantScoped, Base):
     __tablename__ = "reorder_policies"
 
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), primary_key=True)
-    lead_time_days: Mapped[int] = mapped_column(default=7)
+    lead_time_days: Mapped[int | None]
+    """Days from ordering to receiving; None means the tenant's default lead time."""
     avg_daily_demand: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     demand_std_dev: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     safety_stock: Mapped[int] = mapped_column(default=0)

@@ -816,7 +816,7 @@ def upgrade() -> None:
     op.create_table(
         "reorder_policies",
         sa.Column("sku_id", sa.Integer(), nullable=False),
-        sa.Column("lead_time_days", sa.Integer(), nullable=False),
+        sa.Column("lead_time_days", sa.Integer(), nullable=True),
         sa.Column("avg_daily_demand", dinghuo.db.Money(), nullable=False),
         sa.Column("demand_std_dev", dinghuo.db.Money(), nullable=False),
         sa.Column("safety_stock", sa.Integer(), nullable=False),

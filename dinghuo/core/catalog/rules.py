@@ -275,3 +275,16 @@ def derive_value_codes(field: str, values: Iterable[str], given: Any = None) -> 
     if len(set(codes)) != len(codes):
         raise ValidationFailed.field(f"{field}.codes", "Codes must be distinct.")
     return codes
+
+
+ATTRIBUTE_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def validate_attribute_code(value: Any, field: str = "code") -> str:
+    """A spec attribute's key (``screen_size``): lower-case, as search filters name it."""
+    value = text(field, value, 40, required=True).lower()
+    if not ATTRIBUTE_CODE_PATTERN.match(value):
+        raise ValidationFailed.field(
+            field, "Use lower-case ASCII letters, digits or underscores, starting with a letter."
+        )
+    return value

@@ -10,11 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dinghuo.db import Base, TenantScoped, utcnow
+
+if TYPE_CHECKING:
+    from dinghuo.core.catalog.models import Sku
 
 
 class PriceListKind(enum.StrEnum):
@@ -97,3 +101,4 @@ class PriceListItem(TenantScoped, Base):
     price: Mapped[Decimal]
 
     price_list: Mapped[PriceList] = relationship(back_populates="items")
+    sku: Mapped[Sku] = relationship()

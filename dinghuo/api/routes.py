@@ -8,10 +8,16 @@ from dinghuo.api import API_PREFIX
 
 
 def register_blueprints(api: Api) -> None:
+    from dinghuo.core.catalog.api import BLUEPRINTS as catalog_blps
     from dinghuo.core.catalog.portal_api import blp as catalog_portal_blp
+    from dinghuo.core.catalog.search_api import blp as catalog_search_blp
     from dinghuo.core.crm.api import blp as dealers_blp
     from dinghuo.core.crm.api import groups_blp as dealer_groups_blp
     from dinghuo.core.crm.api import my_blp as my_dealer_blp
+    from dinghuo.core.imports.api import blp as imports_blp
+    from dinghuo.core.imports.api import exports_blp
+    from dinghuo.core.inventory.api import blp as stock_blp
+    from dinghuo.core.inventory.api import warehouses_blp
     from dinghuo.core.inventory.channel_api import blp as channel_stock_blp
     from dinghuo.core.inventory.channel_api import my_blp as my_channel_stock_blp
     from dinghuo.core.pricing.api import blp as price_lists_blp
@@ -33,12 +39,18 @@ def register_blueprints(api: Api) -> None:
         dealers_blp,
         dealer_groups_blp,
         my_dealer_blp,
+        *catalog_blps,
         catalog_portal_blp,
+        catalog_search_blp,
+        warehouses_blp,
+        stock_blp,
         channel_stock_blp,
         my_channel_stock_blp,
         price_lists_blp,
         my_prices_blp,
         plugins_blp,
         jobs_blp,
+        imports_blp,
+        exports_blp,
     ):
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

@@ -34,7 +34,7 @@ from sqlalchemy import Select, func, select
 
 from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog.models import Sku
-from dinghuo.core.inventory.ledger import available_by_sku
+from dinghuo.core.inventory.ledger import available_by_sku, sku_codes
 from dinghuo.core.inventory.models import (
     AlertStatus,
     MovementKind,
@@ -426,9 +426,7 @@ class AlertView:
 
 
 def _alert_views(session: TenantSession, alerts: list[StockAlert]) -> list[AlertView]:
-    codes = dict(
-        session.execute(select(Sku.id, Sku.code).where(Sku.id.in_({a.sku_id for a in alerts})))
-    )
+    codes = sku_codes(session, {a.sku_id for a in alerts})
     return [
         AlertView(
             id=a.id,

@@ -86,17 +86,6 @@ class DealerProductView:
         return _lowest(offer.price for offer in self.offers)
 
 
-@dataclass(frozen=True)
-class CatalogCard:
-    """One search hit or listing entry: a SKU with its product's main image, price and stock."""
-
-    product: Product
-    sku: Sku
-    image: ProductImage | None
-    price: ResolvedPrice | None
-    available: int
-
-
 @dataclass
 class CategoryNode:
     """A category with the number of products the dealer may see in it and below it."""
@@ -154,36 +143,6 @@ def dealer_product(
             for rel, kind in related
         ],
     )
-
-
-def catalog_cards(
-    session: TenantSession, dealer: Dealer | None, skus: Sequence[Sku]
-) -> list[CatalogCard]:
-    """Price, stock and picture a page of SKUs the dealer may see, in a constant number of queries.
-
-    The SKUs come from search, which has already applied visibility.
-    """
-    if not skus:
-        return []
-    prices = _prices(session, dealer, skus)
-    stock = available_by_sku(session, [sku.id for sku in skus])
-    images: dict[int, ProductImage] = {}
-    for image in session.scalars(
-        select(ProductImage)
-        .where(ProductImage.product_id.in_({sku.product_id for sku in skus}))
-        .order_by(ProductImage.position.desc(), ProductImage.id.desc())
-    ):
-        images[image.product_id] = image
-    return [
-        CatalogCard(
-            product=sku.product,
-            sku=sku,
-            image=images.get(sku.product_id),
-            price=prices.get(sku.id),
-            available=stock.get(sku.id, 0),
-        )
-        for sku in skus
-    ]
 
 
 def dealer_image(session: TenantSession, actor: Principal, image_id: int) -> ProductImage:

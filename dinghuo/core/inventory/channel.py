@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import column_property, selectinload
 
 from dinghuo.api.pagination import Page, paginate
@@ -261,70 +261,96 @@ def lines_from_entries(
 ) -> list[ChannelStockLine]:
     """Report lines from entries naming their SKU by ``sku_id`` or ``sku_code``.
 
-    A code is the brand's SKU code or the dealer's own; an unknown code is
-    refused as ``lines[i].sku_code``. Numbers are passed through for
-    :func:`report_channel_stock` to check, so every entry point refuses alike.
+    A code is the brand's SKU code or the dealer's own; an unknown or hidden
+    code is refused as ``lines[i].sku_code``, together with every bad number
+    of every line, so a form shows all its mistakes at once.
     """
     codes = resolve_sku_codes(
         session, dealer_id, [e["sku_code"] for e in entries if e.get("sku_code")]
     )
     visible = reportable_sku_ids(session, get_dealer(session, dealer_id), codes.values())
     codes = {code: sku_id for code, sku_id in codes.items() if sku_id in visible}
+    errors: dict[str, list[str]] = {}
     lines = []
     for index, entry in enumerate(entries):
         sku_id = entry.get("sku_id")
         if sku_id is None:
             code = str(entry.get("sku_code") or "").strip().upper()
-            if not code:
-                raise ValidationFailed.field(f"lines[{index}].sku_code", "Required.")
             if code not in codes:
-                raise ValidationFailed.field(f"lines[{index}].sku_code", "No such SKU.")
-            sku_id = codes[code]
-        lines.append(
-            ChannelStockLine(
-                sku_id=sku_id,
-                on_hand=entry.get("on_hand"),  # type: ignore[arg-type]
-                sold_qty=entry.get("sold_qty"),  # type: ignore[arg-type]
-                period_days=entry.get("period_days", DEFAULT_PERIOD_DAYS),
-            )
+                errors[f"lines[{index}].sku_code"] = ["Required." if not code else "No such SKU."]
+            sku_id = codes.get(code, 0)
+        line = ChannelStockLine(
+            sku_id=sku_id,
+            on_hand=entry.get("on_hand"),  # type: ignore[arg-type]
+            sold_qty=entry.get("sold_qty"),  # type: ignore[arg-type]
+            period_days=entry.get("period_days", DEFAULT_PERIOD_DAYS),
         )
+        errors.update(_number_errors(index, line))
+        lines.append(line)
+    _raise_all(errors)
     return lines
 
 
 # --- reporting -----------------------------------------------------------------------------
 
+MAX_REPORTED_ERRORS = 100
+"""Enough to fix a form or a request; an upload gets the imports' full report instead."""
 
-def _quantity(index: int, name: str, value: Any, low: int, high: int) -> int:
-    field = f"lines[{index}].{name}"
+
+def _problem(value: Any, low: int, high: int) -> str | None:
+    if value is None:
+        return "Required."
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed.field(field, "Must be a whole number.")
+        return "Must be a whole number."
     if value < low:
-        raise ValidationFailed.field(field, f"Must be at least {low}.")
+        return f"Must be at least {low}."
     if value > high:
-        raise ValidationFailed.field(field, f"Must be at most {high}.")
-    return value
+        return f"Must be at most {high}."
+    return None
+
+
+def _number_errors(index: int, line: ChannelStockLine) -> dict[str, list[str]]:
+    bounds = {
+        "on_hand": (0, MAX_QUANTITY),
+        "sold_qty": (0, MAX_QUANTITY),
+        "period_days": (1, MAX_PERIOD_DAYS),
+    }
+    errors = {}
+    for name, (low, high) in bounds.items():
+        reason = _problem(getattr(line, name), low, high)
+        if reason:
+            errors[f"lines[{index}].{name}"] = [reason]
+    return errors
+
+
+def _raise_all(errors: dict[str, list[str]]) -> None:
+    """One :class:`ValidationFailed` naming every bad line and field (up to a limit)."""
+    if not errors:
+        return
+    kept = dict(list(errors.items())[:MAX_REPORTED_ERRORS])
+    name, reasons = next(iter(kept.items()))
+    message = f"{name}: {reasons[0]}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    raise ValidationFailed(message, fields=kept)
 
 
 def _validated(lines: Iterable[ChannelStockLine]) -> list[ChannelStockLine]:
     checked: list[ChannelStockLine] = []
+    errors: dict[str, list[str]] = {}
     seen: set[int] = set()
     for index, line in enumerate(lines):
-        sku_id = _quantity(index, "sku_id", line.sku_id, 1, 2**31 - 1)
-        if sku_id in seen:
-            raise ValidationFailed.field(
-                f"lines[{index}].sku_id", "This SKU is already reported above."
-            )
-        seen.add(sku_id)
-        checked.append(
-            ChannelStockLine(
-                sku_id=sku_id,
-                on_hand=_quantity(index, "on_hand", line.on_hand, 0, MAX_QUANTITY),
-                sold_qty=_quantity(index, "sold_qty", line.sold_qty, 0, MAX_QUANTITY),
-                period_days=_quantity(index, "period_days", line.period_days, 1, MAX_PERIOD_DAYS),
-            )
-        )
+        reason = _problem(line.sku_id, 1, 2**31 - 1)
+        if reason is None and line.sku_id in seen:
+            reason = "This SKU is already reported above."
+        if reason:
+            errors[f"lines[{index}].sku_id"] = [reason]
+        seen.add(line.sku_id)
+        errors.update(_number_errors(index, line))
+        checked.append(line)
     if not checked:
-        raise ValidationFailed.field("lines", "Report at least one SKU.")
+        errors["lines"] = ["Report at least one SKU."]
+    _raise_all(errors)
     return checked
 
 
@@ -349,9 +375,13 @@ def report_channel_stock(
     dealer = _reporting_dealer(session, actor, dealer_id)
     checked = _validated(lines)
     allowed = reportable_sku_ids(session, dealer, (line.sku_id for line in checked))
-    for index, line in enumerate(checked):
-        if line.sku_id not in allowed:
-            raise ValidationFailed.field(f"lines[{index}].sku_id", "No such SKU.")
+    _raise_all(
+        {
+            f"lines[{index}].sku_id": ["No such SKU."]
+            for index, line in enumerate(checked)
+            if line.sku_id not in allowed
+        }
+    )
 
     now = utcnow()
     latest = _latest_by_sku(session, dealer.id, [line.sku_id for line in checked])
@@ -461,6 +491,72 @@ def overstock_warnings(
                 )
             )
     return warnings
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One SKU of the portal's report form, with what the dealer last reported of it."""
+
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    own_code: str
+    latest: ChannelStock | None
+
+
+def report_form_rows(
+    session: TenantSession, actor: Principal, *, q: str | None = None, limit: int = 100
+) -> list[FormRow]:
+    """The SKUs a dealer user's form lists: those they may see, matching ``q``, by code.
+
+    SKUs already reported come first, so the dealer updates what they hold
+    without hunting for it; ``q`` matches the brand's code, the dealer's own
+    code or the product's names.
+    """
+    dealer = get_dealer(session, own_dealer_id(actor))
+    query = (
+        select(Sku)
+        .join(Product, Product.id == Sku.product_id)
+        .where(reportable_criterion(dealer))
+        .options(selectinload(Sku.product))
+    )
+    if q and q.strip():
+        term = q.strip()
+        own = select(DealerSkuCode.sku_id).where(
+            DealerSkuCode.dealer_id == dealer.id,
+            DealerSkuCode.code.icontains(term, autoescape=True),
+        )
+        query = query.where(
+            or_(
+                Sku.code.icontains(term, autoescape=True),
+                Product.name_zh.icontains(term, autoescape=True),
+                Product.name_en.icontains(term, autoescape=True),
+                Product.model_number.icontains(term, autoescape=True),
+                Sku.id.in_(own),
+            )
+        )
+    reported = select(ChannelStock.sku_id).where(ChannelStock.dealer_id == dealer.id)
+    query = query.order_by(Sku.id.in_(reported).desc(), Sku.code).limit(limit)
+    skus = list(session.scalars(query))
+    latest = _latest_by_sku(session, dealer.id, [sku.id for sku in skus])
+    codes = dict(
+        session.execute(
+            select(DealerSkuCode.sku_id, DealerSkuCode.code).where(
+                DealerSkuCode.dealer_id == dealer.id,
+                DealerSkuCode.sku_id.in_([sku.id for sku in skus]),
+            )
+        ).all()
+    )
+    return [
+        FormRow(
+            sku_id=sku.id,
+            sku_code=sku.code,
+            sku_name=sku.display_name,
+            own_code=codes.get(sku.id, ""),
+            latest=latest.get(sku.id),
+        )
+        for sku in skus
+    ]
 
 
 # --- reading (staff, and a dealer its own) -------------------------------------------------
@@ -690,6 +786,17 @@ def list_warnings(
         for row in page.items
     ]
     return Page(items=warnings, next_cursor=page.next_cursor)
+
+
+def count_overstocked(session: TenantSession, actor: Principal | None) -> int:
+    """How many dealer × SKU pairs are overstocked now (staff)."""
+    _require(actor, Permission.CHANNEL_STOCK_READ)
+    query = (
+        select(func.count())
+        .select_from(ChannelStock)
+        .where(overstocked_clause(threshold_of(session)))
+    )
+    return session.scalar(query) or 0
 
 
 def dealer_summary(

@@ -8,6 +8,7 @@ import sys
 import click
 
 from dinghuo.config import load_settings
+from dinghuo.core.inventory.cli import stock
 from dinghuo.plugins.cli import plugins
 
 
@@ -23,6 +24,7 @@ def main() -> None:
 
 
 main.add_command(plugins)
+main.add_command(stock)
 
 
 @main.group()

@@ -306,3 +306,31 @@ def test_levels_equal_their_ledger_after_random_operations(acme_session, stock, 
             acme_session.refresh(row)
             assert 0 <= row.reserved <= row.on_hand
     assert verify_ledger(acme_session) == []
+
+
+def test_stock_check_command_lists_levels_that_differ_from_their_ledger(
+    app, acme, db, catalog, monkeypatch
+):
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from dinghuo import cli
+    from dinghuo.core.inventory import cli as stock_cli
+
+    monkeypatch.setattr(stock_cli, "_app", lambda: app)
+    sku = catalog.skus["MATE60P-BLK-256"]
+    with db.transaction(acme.id) as session:
+        warehouse = service.create_warehouse(session, None, code="SH", name="上海仓").id
+        service.receive(session, None, warehouse_id=warehouse, sku_id=sku, quantity=5)
+
+    clean = CliRunner().invoke(cli.main, ["stock", "check"])
+    assert clean.exit_code == 0, clean.output
+    assert "consistent" in clean.output
+
+    with db.transaction(acme.id) as session:
+        # Behind the service's back: the only way a level can drift from its ledger.
+        session.execute(update(StockLevel.__table__).values(on_hand=7))
+    drifted = CliRunner().invoke(cli.main, ["stock", "check", "--tenant", "acme"])
+    assert drifted.exit_code == 1
+    assert f"warehouse {warehouse} sku {sku}" in drifted.output
+    assert "level on_hand=7" in drifted.output and "ledger sums on_hand=5" in drifted.output

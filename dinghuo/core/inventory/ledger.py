@@ -24,9 +24,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dinghuo.core.catalog.models import Sku
 from dinghuo.core.inventory.models import MovementKind, StockLevel, StockMovement, Warehouse
-from dinghuo.db import TenantSession, utcnow
+from dinghuo.db import Database, TenantSession, utcnow
 from dinghuo.errors import Conflict
 from dinghuo.platform.auth.principal import Principal
+from dinghuo.platform.tenants.models import Tenant
 
 
 class InsufficientStock(Conflict):
@@ -366,3 +367,21 @@ def available_by_sku(session: TenantSession, sku_ids: Iterable[int]) -> dict[int
     for sku_id, available in rows:
         result[sku_id] = int(available or 0)
     return result
+
+
+def verify_tenants(database: Database, slug: str | None = None) -> tuple[int, list[Mismatch]]:
+    """Run :func:`verify_ledger` for one tenant (by slug) or all; (tenants checked, mismatches).
+
+    Each tenant is read in its own transaction bound to it, so PostgreSQL's
+    Row-Level Security applies as it does to the app.
+    """
+    with database.transaction() as session:
+        query = select(Tenant.id).order_by(Tenant.id)
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
+        tenant_ids = list(session.scalars(query))
+    mismatches: list[Mismatch] = []
+    for tenant_id in tenant_ids:
+        with database.transaction(tenant_id) as session:
+            mismatches.extend(verify_ledger(session))
+    return len(tenant_ids), mismatches

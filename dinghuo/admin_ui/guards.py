@@ -54,11 +54,13 @@ CONSOLE_NAV: list[NavItem] = [
         Permission.DEALERS_READ,
         ("ui.dealer_new", "ui.dealer_edit"),
     ),
+    NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
     NavItem("ui.users", _l("Users"), "users", Permission.USERS_READ),
     NavItem("ui.settings", _l("Settings"), "settings", Permission.TENANT_MANAGE),
 ]
 PORTAL_NAV: list[NavItem] = [
     NavItem("ui.portal_home", _l("Home"), "home"),
+    NavItem("ui.portal_stock_report", _l("Stock report"), "store", Permission.CHANNEL_STOCK_REPORT),
 ]
 PLATFORM_NAV: list[NavItem] = [
     NavItem("ui.platform_home", _l("Tenants"), "building", None, ("ui.platform_tenant_new",)),

@@ -958,3 +958,45 @@ def upsert_items(
         )
         _changed_event(session, price_list, "items", sku_ids=sorted(sku_ids))
     return result
+
+
+# --- lookups by code (the console types codes, the API passes ids) ---------------------------
+
+
+def _codes(field: str, text: str, limit: int) -> list[str]:
+    """Codes separated by commas, spaces or new lines, upper-cased, de-duplicated."""
+    codes = list(dict.fromkeys(c.upper() for c in text.replace(",", " ").split() if c))
+    if len(codes) > limit:
+        raise ValidationFailed.field(field, f"At most {limit} codes.")
+    return codes
+
+
+def dealer_ids_for_codes(session: TenantSession, field: str, text: str) -> list[int]:
+    """The ids of the dealers whose codes ``text`` lists; an unknown code names ``field``."""
+    codes = _codes(field, text, MAX_ASSIGNMENTS)
+    found = dict(
+        session.execute(select(Dealer.code, Dealer.id).where(Dealer.code.in_(codes))).all()
+    )
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise ValidationFailed.field(field, f"No such dealer: {missing[0]}.")
+    return [found[c] for c in codes]
+
+
+def sku_ids_for_codes(session: TenantSession, field: str, text: str) -> list[int]:
+    """The ids of the SKUs whose codes ``text`` lists; an unknown code names ``field``."""
+    codes = _codes(field, text, MAX_PREVIEW_SKUS)
+    found = dict(session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(codes))).all())
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise ValidationFailed.field(field, f"No such SKU: {missing[0]}.")
+    return [found[c] for c in codes]
+
+
+def skus_by_id(session: TenantSession, sku_ids: Iterable[int]) -> dict[int, Sku]:
+    """SKUs with their products, for showing prices beside names (one query each)."""
+    ids = list(set(sku_ids))
+    if not ids:
+        return {}
+    query = select(Sku).where(Sku.id.in_(ids)).options(selectinload(Sku.product))
+    return {sku.id: sku for sku in session.scalars(query)}

@@ -55,6 +55,20 @@ CONSOLE_NAV: list[NavItem] = [
         ("ui.dealer_new", "ui.dealer_edit"),
     ),
     NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
+    NavItem(
+        "ui.price_lists",
+        _l("Prices"),
+        "tag",
+        Permission.PRICES_READ,
+        (
+            "ui.price_list_new",
+            "ui.price_list_edit",
+            "ui.price_list_items",
+            "ui.price_list_item_add",
+            "ui.price_list_item_edit",
+            "ui.price_list_items_bulk",
+            "ui.price_preview",
+        ),
     NavItem("ui.users", _l("Users"), "users", Permission.USERS_READ),
     NavItem("ui.settings", _l("Settings"), "settings", Permission.TENANT_MANAGE),
 ]

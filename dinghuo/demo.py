@@ -16,6 +16,7 @@ from decimal import ROUND_FLOOR, Decimal
 from flask import Flask
 from sqlalchemy import select
 
+from dinghuo.core.catalog.images import add_image
 from dinghuo.core.catalog.models import Brand, Product, ProductStatus, Sku
 from dinghuo.core.catalog.service import (
     create_attribute,
@@ -39,9 +40,11 @@ from dinghuo.core.inventory.service import (
 from dinghuo.core.pricing.models import PriceListKind
 from dinghuo.core.pricing.service import create_price_list, set_assignments, upsert_items
 from dinghuo.db import TenantSession, utcnow
+from dinghuo.demo_pictures import draw
 from dinghuo.platform.auth.models import PlatformAdmin, Role, User
 from dinghuo.platform.auth.principal import Principal
 from dinghuo.platform.auth.service import create_platform_admin, create_user, principal_for_user
+from dinghuo.platform.storage import Storage
 from dinghuo.platform.tenants.models import Tenant
 from dinghuo.platform.tenants.service import create_tenant, update_branding
 
@@ -251,7 +254,9 @@ def seed_demo(app: Flask) -> DemoInfo:
                 info.logins.append(DemoLogin(role.value, user.email, user.name, dealer.name_zh))
                 buyers[spec.code] = principal_for_user(user)
     with database.transaction(info.tenant_id) as session:
-        _ensure_catalog(session, actor, info.dealer_ids, buyers[OVERSTOCK[0]])
+        _ensure_catalog(
+            session, actor, info.dealer_ids, buyers[OVERSTOCK[0]], app.extensions["dinghuo.storage"]
+        )
     return info
 
 
@@ -562,6 +567,7 @@ PRODUCTS = (
     ),
 )
 
+PICTURE_KINDS = {"PHONE-5G": "phone", "FOLD": "fold", "TABLET": "tablet", "LAPTOP": "laptop"}
 ACCESSORIES = {"MATE60P": ("CHG66", "CASE60P", "BUDS5", "PB12K"), "MATE60": ("CHG66", "BUDS5")}
 REPLACEMENTS = {"MATE60": ("MATE60P",)}
 
@@ -595,8 +601,9 @@ def _ensure_catalog(
     actor: Principal,
     dealer_ids: dict[str, int],
     reporter: Principal,
+    files: Storage,
 ) -> None:
-    """The brand's catalog, prices, stock and a dealer's channel stock, once.
+    """The brand's catalog with pictures, prices, stock and a dealer's channel stock, once.
 
     The brand is the natural key of the whole catalog: when it exists, all of
     this was seeded in one earlier transaction and nothing is added again.
@@ -611,6 +618,17 @@ def _ensure_catalog(
         spec.code: _create_product(session, actor, spec, brand.id, categories, tags)
         for spec in PRODUCTS
     }
+    for spec in PRODUCTS:
+        kind = PICTURE_KINDS.get(spec.category, "accessory")
+        for colour, _code in spec.colours:
+            add_image(
+                session,
+                actor,
+                products[spec.code].id,
+                draw(kind, colour),
+                files=files,
+                alt=f"{spec.name_zh} {colour}",
+            )
     for code, related in ACCESSORIES.items():
         relations = [{"related_id": products[r].id, "kind": "accessory"} for r in related]
         relations += [

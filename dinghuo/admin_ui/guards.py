@@ -55,6 +55,7 @@ CONSOLE_NAV: list[NavItem] = [
         ("ui.dealer_new", "ui.dealer_edit"),
     ),
     NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
+    NavItem("ui.imports_page", _l("Import and export"), "box", Permission.CATALOG_READ),
     NavItem(
         "ui.price_lists",
         _l("Prices"),

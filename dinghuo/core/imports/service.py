@@ -74,7 +74,7 @@ def storage(session: TenantSession) -> Storage:
 # --- authorisation -------------------------------------------------------------------------
 
 
-def _kind(value: Any) -> ImportKind:
+def parse_kind(value: Any) -> ImportKind:
     try:
         return ImportKind(value)
     except ValueError:
@@ -151,7 +151,7 @@ def start_import(
     actor's own dealer). Raises :class:`ValidationFailed` on ``file`` for a
     file that is not CSV/XLSX, too large, undecodable, or has wrong columns.
     """
-    kind = _kind(kind)
+    kind = parse_kind(kind)
     dealer_id = _authorise(actor, kind, dealer_id)
     filename = (filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1][:255]
     check_file(kind, filename, data)

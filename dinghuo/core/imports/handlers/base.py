@@ -105,7 +105,8 @@ def lookup_codes(session: TenantSession, model: Any, codes: set[str]) -> dict[st
     """Ids of ``model`` rows by code, for the codes that exist (chunked ``IN`` queries)."""
     found: dict[str, int] = {}
     for chunk in chunks(sorted(codes)):
-        found.update(session.execute(select(model.code, model.id).where(model.code.in_(chunk))))
+        query = select(model.code, model.id).where(model.code.in_(chunk))
+        found.update((code, row_id) for code, row_id in session.execute(query))
     return found
 
 

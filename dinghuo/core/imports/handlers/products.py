@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 
 from dinghuo.core.catalog import rules
 from dinghuo.core.catalog.models import Brand, Category, Product, ProductStatus, Sku
-from dinghuo.core.catalog.search import index_products
+from dinghuo.core.catalog.search_index import index_products
 from dinghuo.core.imports.columns import CellError, Column, Spec
 from dinghuo.core.imports.handlers.base import (
     ImportContext,

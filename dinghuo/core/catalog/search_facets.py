@@ -1,0 +1,124 @@
+"""Facet counts of a search: how many hits per category, brand, tag, spec value, in stock.
+
+Counted over all the hits of the query and filters (not only the page), in
+one statement: the hits are a CTE that each count reads, so a product hidden
+from a dealer, being no hit, counts nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, String, func, literal, null, select, union_all
+
+from dinghuo.core.catalog.models import (
+    Brand,
+    Category,
+    ProductSpec,
+    ProductTag,
+    SpecAttribute,
+    Tag,
+)
+from dinghuo.core.catalog.search_query import in_stock
+from dinghuo.db import TenantSession
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value to narrow by (a category, brand, tag, or a spec's value) and its hits."""
+
+    id: int | None
+    code: str
+    name: str
+    name_en: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SpecFacet:
+    """A filterable spec attribute (by code, across categories) and its values' counts."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    values: list[FacetValue]
+
+
+@dataclass
+class Facets:
+    categories: list[FacetValue] = field(default_factory=list)
+    brands: list[FacetValue] = field(default_factory=list)
+    tags: list[FacetValue] = field(default_factory=list)
+    specs: list[SpecFacet] = field(default_factory=list)
+    in_stock: int = 0
+    total: int = 0
+
+
+def facets(session: TenantSession, matching: Any) -> Facets:
+    """Count ``matching`` (the hits' ``SELECT``) every way at once."""
+    hits = matching.cte("hits")
+    none_id = null().cast(Integer)
+    blank = literal("", String)
+    parts = [
+        select(literal("total"), none_id, blank, blank, blank, blank, func.count()).select_from(
+            hits
+        ),
+        select(literal("in_stock"), none_id, blank, blank, blank, blank, func.count())
+        .select_from(hits)
+        .where(in_stock(hits.c.sku_id)),
+        select(
+            literal("category"),
+            Category.id,
+            Category.code,
+            Category.name_zh,
+            Category.name_en,
+            blank,
+            func.count(),
+        )
+        .join(hits, hits.c.category_id == Category.id)
+        .group_by(Category.id, Category.code, Category.name_zh, Category.name_en),
+        select(literal("brand"), Brand.id, Brand.code, Brand.name, blank, blank, func.count())
+        .join(hits, hits.c.brand_id == Brand.id)
+        .group_by(Brand.id, Brand.code, Brand.name),
+        select(literal("tag"), Tag.id, blank, Tag.name, blank, blank, func.count())
+        .join(ProductTag, ProductTag.tag_id == Tag.id)
+        .join(hits, hits.c.product_id == ProductTag.product_id)
+        .group_by(Tag.id, Tag.name),
+        select(
+            literal("spec"),
+            none_id,
+            SpecAttribute.code,
+            func.min(SpecAttribute.name_zh),
+            func.min(SpecAttribute.name_en),
+            ProductSpec.value,
+            func.count(),
+        )
+        .join(SpecAttribute, SpecAttribute.id == ProductSpec.attribute_id)
+        .join(hits, hits.c.product_id == ProductSpec.product_id)
+        .where(SpecAttribute.filterable.is_(True))
+        .group_by(SpecAttribute.code, ProductSpec.value),
+    ]
+    result = Facets()
+    specs: dict[str, SpecFacet] = {}
+    for kind, id_, code, name, name_en, value, count in session.execute(union_all(*parts)):
+        if kind == "total":
+            result.total = count
+        elif kind == "in_stock":
+            result.in_stock = count
+        elif kind == "spec":
+            spec = specs.setdefault(code, SpecFacet(code, name or "", name_en or "", []))
+            spec.values.append(FacetValue(None, value, value, "", count))
+        else:
+            bucket = {"category": result.categories, "brand": result.brands, "tag": result.tags}
+            bucket[kind].append(FacetValue(id_, code or "", name or "", name_en or "", count))
+    for values in (result.categories, result.brands, result.tags):
+        values.sort(key=_by_count)
+    for spec in specs.values():
+        spec.values.sort(key=_by_count)
+    result.specs = sorted(specs.values(), key=lambda spec: spec.code)
+    return result
+
+
+def _by_count(value: FacetValue) -> tuple[int, str, int]:
+    return (-value.count, value.name, value.id or 0)

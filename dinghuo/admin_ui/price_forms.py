@@ -46,16 +46,14 @@ class PriceListForm(FlaskForm):
     FIELDS = ("code", "name", "kind", "priority", "valid_from", "valid_to", "is_active")
 
     code = StringField(_l("Price list code"), validators=[DataRequired(), Length(max=40)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(k.value, str(label)) for k, label in KIND_LABELS.items()]
-    )
+    name = StringField(_l("Price list name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"))
     priority = IntegerField(
         _l("Priority"), default=100, validators=[NumberRange(min=0, max=1_000_000)]
     )
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid to"), validators=[Optional()])
-    is_active = BooleanField(_l("Active"), default=True)
+    is_active = BooleanField(_l("Use this list"), default=True)
     tiers = StringField(_l("Dealer tiers"), validators=[Length(max=200)])
     group_ids = SelectMultipleField(
         _l("Dealer groups"),
@@ -65,6 +63,11 @@ class PriceListForm(FlaskForm):
         validate_choice=False,
     )
     dealer_codes = StringField(_l("Dealers"), validators=[Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Labels in the page's language, so built per request rather than at import.
+        self.kind.choices = [SelectChoice(k.value, str(label)) for k, label in KIND_LABELS.items()]
 
     def fill(self, price_list: PriceList, dealer_codes: dict[int, str]) -> None:
         """Show a stored list (assignments as tiers, group ids and dealer codes)."""

@@ -172,5 +172,30 @@ def test_an_upload_starts_a_channel_stock_import_of_the_own_dealer(
     run_jobs()
 
     assert response.status_code == 302
+    assert latest(db, acme) == [(acme.dealer_id, catalog.skus["MATE60P-BLK-256"], 70, 10, 30)]
     page = text(buyer.get("/stock-report"))
-    assert "stock.csv" in page and "data-import=" in page
+    assert "stock.csv" in page and "data-import=" in page and "badge-success" in page
+
+
+def test_a_rejected_upload_links_its_error_report(acme, catalog, buyer, db, run_jobs, visitor):
+    csv_data = "sku_code,on_hand,sold_qty\nX7-BLK-1T,-1,0\n"
+    buyer.client.post(
+        "/stock-report/upload",
+        base_url=buyer.base_url,
+        data={
+            "csrf_token": buyer.csrf_token("/stock-report"),
+            "file": (io.BytesIO(csv_data.encode()), "bad.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    run_jobs()
+
+    page = text(buyer.get("/stock-report"))
+    link = re.search(r'href="(/stock-report/imports/\d+/report.csv)"', page).group(1)
+    report = buyer.get(link)
+    other = visitor(acme)
+    other.login("other-buyer@acme.test", path="/login")
+
+    assert report.status_code == 200 and "on_hand" in text(report).lower()
+    assert latest(db, acme) == []
+    assert other.get(link).status_code == 404

@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     from dinghuo.admin_ui.views import auth, console, dealers, media, platform, portal  # noqa: F401
     from dinghuo.admin_ui.views import prices  # noqa: F401
     from dinghuo.admin_ui.views import channel_stock  # noqa: F401
+    from dinghuo.admin_ui.views import inventory  # noqa: F401
     from dinghuo.admin_ui.views import imports  # noqa: F401
 
     app.extensions["dinghuo.storage"] = storage_for(app.config["SETTINGS"])

@@ -54,6 +54,20 @@ CONSOLE_NAV: list[NavItem] = [
         Permission.DEALERS_READ,
         ("ui.dealer_new", "ui.dealer_edit"),
     ),
+    NavItem(
+        "ui.stock_levels",
+        _l("Stock"),
+        "building",
+        Permission.INVENTORY_READ,
+        (
+            "ui.stock_sku",
+            "ui.stock_policy",
+            "ui.stock_movement_new",
+            "ui.stock_alerts",
+            "ui.warehouses",
+            "ui.warehouse_edit",
+        ),
+    ),
     NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
     NavItem("ui.imports_page", _l("Import and export"), "box", Permission.CATALOG_READ),
     NavItem(

@@ -89,6 +89,13 @@ CONSOLE_NAV: list[NavItem] = [
 ]
 PORTAL_NAV: list[NavItem] = [
     NavItem("ui.portal_home", _l("Home"), "home"),
+    NavItem(
+        "ui.portal_catalog",
+        _l("Catalog"),
+        "box",
+        Permission.CATALOG_BROWSE,
+        ("ui.portal_catalog_search", "ui.portal_product"),
+    ),
     NavItem("ui.portal_stock_report", _l("Stock report"), "store", Permission.CHANNEL_STOCK_REPORT),
 ]
 PLATFORM_NAV: list[NavItem] = [

@@ -32,6 +32,7 @@ def sign_in(page: Page, url: str, email: str) -> None:
 
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 

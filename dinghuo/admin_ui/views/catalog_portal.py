@@ -208,14 +208,13 @@ def _category_names(result: SearchResult) -> dict[int, str]:
 
 
 def _one_per_product(hits: list[SearchHit]) -> list[SearchHit]:
-    """The first SKU of each product, in order (a front page shows models, not every variant)."""
-    seen: set[int] = set()
-    found = []
+    """One SKU per product, in order, preferring one in stock (a front page shows models)."""
+    chosen: dict[int, SearchHit] = {}
     for hit in hits:
-        if hit.product_id not in seen:
-            seen.add(hit.product_id)
-            found.append(hit)
-    return found
+        current = chosen.get(hit.product_id)
+        if current is None or (current.available <= 0 < hit.available):
+            chosen[hit.product_id] = hit
+    return list(chosen.values())
 
 
 def _url(filters: Filters, **extra: Any) -> str:

@@ -62,6 +62,11 @@ def init_app(app: Flask) -> None:
     from dinghuo.admin_ui.views import channel_stock  # noqa: F401
     from dinghuo.admin_ui.views import inventory  # noqa: F401
     from dinghuo.admin_ui.views import imports  # noqa: F401
+    from dinghuo.admin_ui.views import (  # noqa: F401
+        catalog_console,
+        catalog_console_parts,
+        catalog_console_taxonomy,
+    )
 
     app.extensions["dinghuo.storage"] = storage_for(app.config["SETTINGS"])
     app.extensions["dinghuo.html_error_page"] = render_error_page

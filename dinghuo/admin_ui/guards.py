@@ -55,6 +55,21 @@ CONSOLE_NAV: list[NavItem] = [
         ("ui.dealer_new", "ui.dealer_edit"),
     ),
     NavItem(
+        "ui.catalog_products",
+        _l("Catalog"),
+        "box",
+        Permission.CATALOG_READ,
+        (
+            "ui.catalog_product_new",
+            "ui.catalog_product_edit",
+            "ui.catalog_categories",
+            "ui.catalog_category",
+            "ui.catalog_attribute",
+            "ui.catalog_brands",
+            "ui.catalog_tags",
+        ),
+    ),
+    NavItem(
         "ui.stock_levels",
         _l("Stock"),
         "building",
@@ -84,6 +99,7 @@ CONSOLE_NAV: list[NavItem] = [
             "ui.price_list_items_bulk",
             "ui.price_preview",
         ),
+    ),
     NavItem("ui.users", _l("Users"), "users", Permission.USERS_READ),
     NavItem("ui.settings", _l("Settings"), "settings", Permission.TENANT_MANAGE),
 ]

@@ -1,4 +1,4 @@
-"""``python -m bench [api|rls|jobs|all|profile]``: run the benchmarks and print the table.
+"""``python -m bench [api|rls|jobs|imports|all|profile]``: run the benchmarks and print the table.
 
 See bench/README.md for what each figure means and the targets.
 """
@@ -93,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--top", type=int, default=30)
     jobs = sub.add_parser("jobs", help="the jobs benchmark (bench/jobs.py); arguments pass through")
     jobs.add_argument("rest", nargs=argparse.REMAINDER)
+    imports = sub.add_parser(
+        "imports", help="100,000-SKU CSV/XLSX import vs COPY (bench/imports.py)"
+    )
+    imports.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -114,6 +118,10 @@ def _stop_on_sigterm(signum: int, _frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if args.command == "imports":
+        from bench.imports import main as run_imports
+
+        return run_imports(args.rest)
     if args.command == "jobs":
         code = run_jobs(args.rest)
         if code is None:

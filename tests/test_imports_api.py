@@ -72,7 +72,7 @@ def test_staff_imports_an_xlsx_and_it_is_applied(api, acme, catalog, run_jobs, d
 
 def test_rejected_import_has_a_report_as_csv_and_xlsx(api, acme, catalog, warehouse, run_jobs):
     owner = api(acme, "owner")
-    data = "sku_code,on_hand,warehouse_code\nNOPE,5,SH01\nMATE60P-BLK-256,x,SH01\n".encode()
+    data = b"sku_code,on_hand,warehouse_code\nNOPE,5,SH01\nMATE60P-BLK-256,x,SH01\n"
     batch = _finished(owner, _upload(owner, "stock", "s.csv", data), run_jobs)
     assert (batch["status"], batch["error_count"]) == ("rejected", 2)
     report = owner.get(f"/api/v1/imports/{batch['id']}/report?format=csv")
@@ -89,7 +89,9 @@ def test_wrong_columns_are_refused_at_once(api, acme):
     owner = api(acme, "owner")
     response = _upload(owner, "prices", "p.csv", b"sku_code;colour\nA;red\n")
     assert response.status_code == 422
-    message = response.json["errors"]["file"][0] if "errors" in response.json else str(response.json)
+    message = (
+        response.json["errors"]["file"][0] if "errors" in response.json else str(response.json)
+    )
     assert "colour" in message
 
 
@@ -102,17 +104,27 @@ def test_each_kind_needs_its_permission(api, acme):
 
 def test_another_tenants_import_is_not_found(api, acme, globex, catalog, run_jobs):
     owner = api(acme, "owner")
-    batch = _finished(owner, _upload(owner, "products", "p.csv", b"product_code,name_zh,sku_code\nQ,Q,Q-1\n"), run_jobs)
+    batch = _finished(
+        owner,
+        _upload(owner, "products", "p.csv", b"product_code,name_zh,sku_code\nQ,Q,Q-1\n"),
+        run_jobs,
+    )
     assert api(globex, "owner").get(f"/api/v1/imports/{batch['id']}").status_code == 404
     assert api(acme, "buyer").get(f"/api/v1/imports/{batch['id']}").status_code == 404
 
 
-def test_prices_import_creates_and_updates_quantity_breaks(api, acme, price_list, run_jobs, db, catalog):
+def test_prices_import_creates_and_updates_quantity_breaks(
+    api, acme, price_list, run_jobs, db, catalog
+):
     owner = api(acme, "owner")
     data = b"price_list_code,sku_code,min_qty,price\nTIER-A,MATE60P-BLK-256,1,5800\nTIER-A,MATE60P-BLK-256,10,5700.00\n"
-    assert _finished(owner, _upload(owner, "prices", "p.csv", data), run_jobs)["status"] == "applied"
+    assert (
+        _finished(owner, _upload(owner, "prices", "p.csv", data), run_jobs)["status"] == "applied"
+    )
     again = data.replace(b"5700.00", b"5650")
-    assert _finished(owner, _upload(owner, "prices", "p.csv", again), run_jobs)["status"] == "applied"
+    assert (
+        _finished(owner, _upload(owner, "prices", "p.csv", again), run_jobs)["status"] == "applied"
+    )
     with db.transaction(acme.id) as session:
         prices = dict(session.execute(select(PriceListItem.min_qty, PriceListItem.price)).all())
     assert prices == {1: Decimal("5800.00"), 10: Decimal("5650.00")}
@@ -142,11 +154,17 @@ def test_dealer_uploads_its_own_channel_stock(api, acme, catalog, run_jobs, db):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_an_export_reimported_changes_nothing(api, acme, catalog, warehouse, price_list, run_jobs, db, fmt):
+def test_an_export_reimported_changes_nothing(
+    api, acme, catalog, warehouse, price_list, run_jobs, db, fmt
+):
     owner = api(acme, "owner")
     seed = b"price_list_code,sku_code,price\nTIER-A,CHG66-WHT,88\n"
     _finished(owner, _upload(owner, "prices", "p.csv", seed), run_jobs)
-    _finished(owner, _upload(owner, "stock", "s.csv", b"warehouse_code,sku_code,on_hand\nSH01,CHG66-WHT,9\n"), run_jobs)
+    _finished(
+        owner,
+        _upload(owner, "stock", "s.csv", b"warehouse_code,sku_code,on_hand\nSH01,CHG66-WHT,9\n"),
+        run_jobs,
+    )
     with db.transaction(acme.id) as session:
         before = session.scalar(select(func.max(Product.updated_at)))
     for kind in ("products", "prices", "stock"):
@@ -167,5 +185,9 @@ def test_templates_name_the_columns(api, acme):
     assert csv_template.data.decode("utf-8-sig").strip() == "warehouse_code,sku_code,on_hand"
     xlsx = owner.get("/api/v1/imports/templates/products?format=xlsx")
     book = load_workbook(io.BytesIO(xlsx.data))
-    assert [c.value for c in next(book.worksheets[1].iter_rows())][:3] == ["column", "English", "中文"]
+    assert [c.value for c in next(book.worksheets[1].iter_rows())][:3] == [
+        "column",
+        "English",
+        "中文",
+    ]
     assert owner.get("/api/v1/imports/templates/nope").status_code == 422

@@ -70,11 +70,14 @@ def test_products_csv_creates_products_and_skus_and_indexes_them(run_import, db,
         assert skus["P50-BLK"].barcode == "6901234567892"
         assert skus["P50-WHT"].variant == {"颜色": "白", "内存": "8+256G"}
         assert skus["P50-WHT"].base_price == Decimal("3999.00")
-        assert session.scalar(
-            select(func.count()).select_from(SearchDocument).where(
-                SearchDocument.product_id == product.id
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SearchDocument)
+                .where(SearchDocument.product_id == product.id)
             )
-        ) == 2
+            == 2
+        )
 
 
 def test_bad_rows_reject_the_whole_file_with_a_report(run_import, db, acme, catalog):

@@ -15,7 +15,7 @@ from dinghuo.admin_ui.blueprint import bp
 from dinghuo.admin_ui.guards import console_page
 from dinghuo.core.imports import exports
 from dinghuo.core.imports import service as imports
-from dinghuo.core.imports.api import file_response
+from dinghuo.core.imports.api import exported_rows, file_response
 from dinghuo.core.imports.models import ImportKind, ImportStatus
 from dinghuo.errors import DomainError, PermissionDenied
 from dinghuo.platform.auth.permissions import Permission
@@ -133,6 +133,5 @@ def import_template(kind: str):
 @requires(Permission.CATALOG_READ)
 def export_download(kind: str):
     """Everything of one kind in its import columns, as CSV or XLSX."""
-    chosen = exports.exportable_kind(kind)
-    headers, rows = exports.export_rows(db_session(), tenant_principal(), chosen)
-    return file_response(f"{chosen.value}-export", _format(), headers, rows)
+    headers, rows = exported_rows(kind)
+    return file_response(f"{kind}-export", _format(), headers, rows)

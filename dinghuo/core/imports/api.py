@@ -9,7 +9,9 @@ tenant's or dealer's import with 404.
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from collections.abc import Iterator
+
+from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -55,6 +57,25 @@ def file_response(
         response = Response(stream, mimetype="text/csv", content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+def exported_rows(kind_value: str) -> tuple[list[str], Iterator[list[str]]]:
+    """Header and rows of an export, the rows read in a transaction of their own.
+
+    The request's session is committed and closed before a streamed body is
+    sent, so the rows come from a fresh read-only session closed when the
+    stream ends (or is abandoned).
+    """
+    chosen = exports.exportable_kind(kind_value)
+    headers, source = exports.export_source(tenant_principal(), chosen)
+    tenant_id = db_session().tenant_id
+    database = current_app.extensions["dinghuo.db"]
+
+    def rows() -> Iterator[list[str]]:
+        with database.transaction(tenant_id) as session:
+            yield from source(session)
+
+    return headers, rows()
 
 
 @blp.route("")
@@ -124,6 +145,5 @@ class Export(MethodView):
     @exports_blp.doc(responses=FILE_RESPONSE)
     def get(self, args, kind: str):
         """All products (one row per SKU), prices or stock levels, in the import's columns."""
-        chosen = exports.exportable_kind(kind)
-        headers, rows = exports.export_rows(db_session(), tenant_principal(), chosen)
-        return file_response(f"{chosen.value}-export", args["format"], headers, rows)
+        headers, rows = exported_rows(kind)
+        return file_response(f"{kind}-export", args["format"], headers, rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -52,19 +52,25 @@ def headers_of(kind: ImportKind) -> list[str]:
     return [column.key for column in handler_for(kind).spec.columns]
 
 
-def export_rows(
-    session: TenantSession, actor: Principal | None, kind: ImportKind
-) -> tuple[list[str], Iterator[list[str]]]:
-    """The header and the rows of an export of ``kind`` (checked before any row is read)."""
+RowSource = Callable[[TenantSession], Iterator[list[str]]]
+
+
+def export_source(actor: Principal | None, kind: ImportKind) -> tuple[list[str], RowSource]:
+    """The header of an export of ``kind`` and the function reading its rows from a session.
+
+    The permission is checked here, before any row is read; the rows are read
+    by the caller from a session of its own (a streamed response outlives the
+    request's session).
+    """
     permission = EXPORT_PERMISSIONS[kind]
     if actor is not None and not actor.can(permission):
         raise PermissionDenied(f"This needs the permission: {permission.value}.")
-    rows = {
+    sources: dict[ImportKind, RowSource] = {
         ImportKind.PRODUCTS: _products,
         ImportKind.PRICES: _prices,
         ImportKind.STOCK: _stock,
-    }[kind](session)
-    return headers_of(kind), rows
+    }
+    return headers_of(kind), sources[kind]
 
 
 def _text(value: Any) -> str:

@@ -57,6 +57,7 @@ def _template_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     from dinghuo.admin_ui.views import auth, console, dealers, media, platform, portal  # noqa: F401
+    from dinghuo.admin_ui.views import catalog_media  # noqa: F401
     from dinghuo.admin_ui.views import catalog_portal  # noqa: F401
     from dinghuo.admin_ui.views import prices  # noqa: F401
     from dinghuo.admin_ui.views import channel_stock  # noqa: F401

@@ -152,7 +152,7 @@ def reindex(session: TenantSession, product_ids: Iterable[int]) -> None:
         index_products(session, ids)
 
 
-def _product_changed(
+def product_changed(
     session: TenantSession, actor: Principal | None, product: Product, changed: Iterable[str]
 ) -> None:
     """Record, announce and re-index a change to ``product`` (or to its SKUs, specs, ...)."""
@@ -897,7 +897,8 @@ def get_product(session: TenantSession, actor: Principal | None, product_id: int
     return product
 
 
-def _managed_product(session: TenantSession, actor: Principal | None, product_id: int) -> Product:
+def managed_product(session: TenantSession, actor: Principal | None, product_id: int) -> Product:
+    """The product, for a change: ``catalog:manage`` first, then the same NotFound as reads."""
     _require(actor, Permission.CATALOG_MANAGE)
     return get_product(session, actor, product_id)
 
@@ -1220,7 +1221,7 @@ def update_product(
     Its axes can change only while every SKU's variant still fits them; a
     new category drops spec values the new template has no attribute for.
     """
-    product = _managed_product(session, actor, product_id)
+    product = managed_product(session, actor, product_id)
     values = _product_values(session, changes, own_id=product.id)
     changed: set[str] = set()
     if "tag_ids" in values and _set_tags(product, values.pop("tag_ids")):
@@ -1242,7 +1243,7 @@ def update_product(
         session.flush()
         _prune_specs(session, [product.id])
     if changed:
-        _product_changed(session, actor, product, changed)
+        product_changed(session, actor, product, changed)
     return product
 
 
@@ -1281,7 +1282,7 @@ def get_sku(session: TenantSession, actor: Principal | None, sku_id: int) -> Sku
 
 def add_sku(session: TenantSession, actor: Principal | None, product_id: int, **fields: Any) -> Sku:
     """Add a variant to a product (code required, variant over the product's axes)."""
-    product = _managed_product(session, actor, product_id)
+    product = managed_product(session, actor, product_id)
     if "code" not in fields:
         raise ValidationFailed.field("code", "Required.")
     values = _sku_values(fields, product.variant_axes, None)
@@ -1292,7 +1293,7 @@ def add_sku(session: TenantSession, actor: Principal | None, product_id: int, **
     record(
         session, actor, "sku.create", "sku", sku.id, {"code": sku.code, "product_id": product.id}
     )
-    _product_changed(session, actor, product, ["skus"])
+    product_changed(session, actor, product, ["skus"])
     return sku
 
 
@@ -1309,7 +1310,7 @@ def update_sku(session: TenantSession, actor: Principal | None, sku_id: int, **c
     if changed:
         session.flush()
         record(session, actor, "sku.update", "sku", sku.id, {"code": sku.code, **changed})
-        _product_changed(session, actor, product, [f"skus.{f}" for f in changed])
+        product_changed(session, actor, product, [f"skus.{f}" for f in changed])
     return sku
 
 
@@ -1355,7 +1356,7 @@ def set_specs(
     session: TenantSession, actor: Principal | None, product_id: int, specs: Mapping[str, Any]
 ) -> list[SpecLine]:
     """Replace the product's spec values (attribute code -> value; empty or absent: none)."""
-    product = _managed_product(session, actor, product_id)
+    product = managed_product(session, actor, product_id)
     template = {a.code: a for a in template_for(session, product.category_id)}
     values = _validate_specs(template, specs)
     wanted = {template[c].id: v for c, v in values.items()}
@@ -1371,7 +1372,7 @@ def set_specs(
             if attribute_id not in present:
                 kept.append(ProductSpec(attribute_id=attribute_id, value=value))
         product.specs = kept
-        _product_changed(session, actor, product, ["specs"])
+        product_changed(session, actor, product, ["specs"])
     return get_specs(session, actor, product.id)
 
 
@@ -1402,7 +1403,7 @@ def set_relations(
     relations: Sequence[Mapping[str, Any]],
 ) -> list[ProductRelation]:
     """Replace a product's relations: ``[{"related_id": 7, "kind": "accessory"}, ...]``."""
-    product = _managed_product(session, actor, product_id)
+    product = managed_product(session, actor, product_id)
     if not isinstance(relations, list | tuple):
         raise ValidationFailed.field("relations", "Must be a list.")
     if len(relations) > MAX_RELATIONS:
@@ -1495,7 +1496,7 @@ def set_visibility(
 
     Group and dealer values are ids of this tenant's groups and dealers.
     """
-    product = _managed_product(session, actor, product_id)
+    product = managed_product(session, actor, product_id)
     if not isinstance(rules_, list | tuple):
         raise ValidationFailed.field("rules", "Must be a list.")
     if len(rules_) > MAX_VISIBILITY_RULES:
@@ -1526,7 +1527,7 @@ def set_visibility(
             product.id,
             {"rules": [{"scope": s, "value": v} for s, v in sorted(wanted)]},
         )
-        _product_changed(session, actor, product, ["visibility"])
+        product_changed(session, actor, product, ["visibility"])
     return list_visibility(session, None, product.id)
 
 

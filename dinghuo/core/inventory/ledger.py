@@ -44,9 +44,12 @@ class InsufficientStock(Conflict):
         available: int,
         on_hand: int | None = None,
         warehouse_id: int | None = None,
+        warehouse_code: str | None = None,
         detail: str = "",
     ) -> None:
-        where = f" in warehouse {warehouse_id}" if warehouse_id is not None else ""
+        where = (
+            f" in warehouse {warehouse_code or warehouse_id}" if warehouse_id is not None else ""
+        )
         held = f", on hand {on_hand}" if on_hand is not None else ""
         message = (
             f"Not enough stock of SKU {sku_code}{where}: "
@@ -106,6 +109,11 @@ def read_level(session: TenantSession, warehouse_id: int, sku_id: int) -> tuple[
 
 def _sku_code(session: TenantSession, sku_id: int) -> str:
     return session.scalar(select(Sku.code).where(Sku.id == sku_id)) or str(sku_id)
+
+
+def _warehouse_code(session: TenantSession, warehouse_id: int) -> str:
+    code = session.scalar(select(Warehouse.code).where(Warehouse.id == warehouse_id))
+    return code or str(warehouse_id)
 
 
 def move(
@@ -192,6 +200,7 @@ def _refusal(
             available=available,
             on_hand=on_hand,
             warehouse_id=warehouse_id,
+            warehouse_code=_warehouse_code(session, warehouse_id),
             detail=f"Only {reserved} reserved.",
         )
     else:
@@ -203,6 +212,7 @@ def _refusal(
         available=available,
         on_hand=on_hand,
         warehouse_id=warehouse_id,
+        warehouse_code=_warehouse_code(session, warehouse_id),
     )
 
 
@@ -237,6 +247,7 @@ def set_on_hand(
                 available=current - reserved,
                 on_hand=current,
                 warehouse_id=warehouse_id,
+                warehouse_code=_warehouse_code(session, warehouse_id),
                 detail=f"{reserved} are reserved; release reservations before counting fewer.",
             )
         try:

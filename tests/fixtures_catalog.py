@@ -2,28 +2,20 @@
 
 ``catalog`` seeds acme; ``seed_catalog(world)`` seeds any world. Acme's dealer
 D001 becomes tier A (D002 stays tier C), so tier prices and tier-only
-products have someone to show to and someone to hide from.
+products have someone to show to and someone to hide from. Seeding goes
+through the catalog services, so the products are also indexed for search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
 
-from dinghuo.core.catalog.models import (
-    Brand,
-    Category,
-    Product,
-    ProductStatus,
-    ProductVisibility,
-    Sku,
-    VisibilityScope,
-)
-from dinghuo.core.crm.models import Dealer
+from dinghuo.core.catalog import service
+from dinghuo.core.catalog.models import ProductStatus
+from dinghuo.core.crm.service import update_dealer
 
 
 @dataclass
@@ -45,20 +37,23 @@ PHONE_VARIANTS = [
 
 
 def seed_catalog(app: Flask, world) -> SeededCatalog:
+    """Seed through the catalog services, so the products are validated and indexed for search."""
     seeded = SeededCatalog()
     with app.extensions["dinghuo.db"].transaction(world.id) as session:
-        session.execute(update(Dealer).where(Dealer.id == world.dealer_id).values(tier="A"))
-        digital = Category(code="DIGITAL", name_zh="数码", name_en="Digital")
-        session.add(digital)
-        session.flush()
-        phones = Category(code="PHONE", name_zh="手机", name_en="Phones", parent_id=digital.id)
-        accessories = Category(
-            code="ACC", name_zh="配件", name_en="Accessories", parent_id=digital.id, position=1
+        update_dealer(session, None, world.dealer_id, tier="A")
+        digital = service.create_category(
+            session, None, code="DIGITAL", name_zh="数码", name_en="Digital"
         )
-        brand = Brand(code="DX", name="鼎新")
-        session.add_all([phones, accessories, brand])
-        session.flush()
-        phone = Product(
+        phones = service.create_category(
+            session, None, code="PHONE", name_zh="手机", name_en="Phones", parent_id=digital.id
+        )
+        accessories = service.create_category(
+            session, None, code="ACC", name_zh="配件", name_en="Accessories", parent_id=digital.id
+        )
+        brand = service.create_brand(session, None, code="DX", name="鼎新")
+        phone = service.create_product(
+            session,
+            None,
             code="MATE60P",
             name_zh="鼎新 Mate 60 Pro",
             name_en="Dingxin Mate 60 Pro",
@@ -67,8 +62,21 @@ def seed_catalog(app: Flask, world) -> SeededCatalog:
             category_id=phones.id,
             status=ProductStatus.ACTIVE,
             variant_axes=["颜色", "内存"],
+            skus=[
+                {
+                    "code": code,
+                    "barcode": barcode,
+                    "variant": {"颜色": colour, "内存": memory},
+                    "base_price": price,
+                    "msrp": msrp,
+                    "weight_g": 225,
+                }
+                for code, barcode, colour, memory, price, msrp in PHONE_VARIANTS
+            ],
         )
-        charger = Product(
+        charger = service.create_product(
+            session,
+            None,
             code="CHG66",
             name_zh="66W 超级快充充电器",
             name_en="66W SuperCharge charger",
@@ -76,8 +84,21 @@ def seed_catalog(app: Flask, world) -> SeededCatalog:
             brand_id=brand.id,
             category_id=accessories.id,
             status=ProductStatus.ACTIVE,
+            skus=[
+                {
+                    "code": "CHG66-WHT",
+                    "barcode": "6941487200108",
+                    "base_price": "99.00",
+                    "msrp": "149.00",
+                    "moq": 10,
+                    "order_multiple": 10,
+                    "weight_g": 120,
+                }
+            ],
         )
-        launch = Product(
+        launch = service.create_product(
+            session,
+            None,
             code="X7",
             name_zh="鼎新 X7 折叠屏",
             name_en="Dingxin X7 Fold",
@@ -85,52 +106,20 @@ def seed_catalog(app: Flask, world) -> SeededCatalog:
             brand_id=brand.id,
             category_id=phones.id,
             status=ProductStatus.ACTIVE,
+            skus=[
+                {
+                    "code": "X7-BLK-1T",
+                    "base_price": "11999.00",
+                    "msrp": "12999.00",
+                    "weight_g": 253,
+                }
+            ],
         )
-        session.add_all([phone, charger, launch])
-        session.flush()
-        for position, (code, barcode, colour, memory, price, msrp) in enumerate(PHONE_VARIANTS):
-            session.add(
-                Sku(
-                    product_id=phone.id,
-                    code=code,
-                    barcode=barcode,
-                    variant={"颜色": colour, "内存": memory},
-                    base_price=Decimal(price),
-                    msrp=Decimal(msrp),
-                    moq=1,
-                    order_multiple=1,
-                    weight_g=225,
-                    position=position,
-                )
-            )
-        session.add_all(
-            [
-                Sku(
-                    product_id=charger.id,
-                    code="CHG66-WHT",
-                    barcode="6941487200108",
-                    base_price=Decimal("99.00"),
-                    msrp=Decimal("149.00"),
-                    moq=10,
-                    order_multiple=10,
-                    weight_g=120,
-                ),
-                Sku(
-                    product_id=launch.id,
-                    code="X7-BLK-1T",
-                    base_price=Decimal("11999.00"),
-                    msrp=Decimal("12999.00"),
-                    weight_g=253,
-                ),
-                ProductVisibility(product_id=launch.id, scope=VisibilityScope.TIER, value="A"),
-            ]
-        )
-        session.flush()
+        service.set_visibility(session, None, launch.id, [{"scope": "tier", "value": "A"}])
         seeded.categories = {c.code: c.id for c in (digital, phones, accessories)}
         seeded.brands = {brand.code: brand.id}
         seeded.products = {p.code: p.id for p in (phone, charger, launch)}
         for product in (phone, charger, launch):
-            session.refresh(product)
             seeded.skus.update({sku.code: sku.id for sku in product.skus})
     return seeded
 

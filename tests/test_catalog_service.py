@@ -180,7 +180,10 @@ def test_bad_sku_fields_are_refused_by_name_and_change_nothing(
 def test_updating_a_sku_emits_product_updated(acme, acme_session, catalog):
     service.update_sku(acme_session, None, catalog.skus["MATE60P-BLK-256"], base_price="5899.00")
     event = acme_session.scalars(
-        select(OutboxEvent).where(OutboxEvent.type == "product.updated")
+        select(OutboxEvent)
+        .where(OutboxEvent.type == "product.updated")
+        .order_by(OutboxEvent.id.desc())
+        .limit(1)
     ).one()
     assert event.payload["fields"] == ["skus.base_price"]
 

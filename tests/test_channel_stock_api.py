@@ -55,6 +55,9 @@ def test_bad_lines_are_422_naming_line_and_field(api, acme, catalog):
     assert unknown_code.json["error"]["fields"] == {"lines[1].sku_code": ["No such SKU."]}
     assert unknown_id.json["error"]["fields"] == {"lines[0].sku_id": ["No such SKU."]}
     assert both.status_code == 422
+    assert both.json["error"]["fields"] == {
+        "lines[0].sku_code": ["Give sku_id or sku_code, not both."]
+    }
     assert buyer.get("/api/v1/my/channel-stock").json["items"] == []
 
 

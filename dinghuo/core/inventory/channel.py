@@ -274,7 +274,9 @@ def lines_from_entries(
     lines = []
     for index, entry in enumerate(entries):
         sku_id = entry.get("sku_id")
-        if sku_id is None:
+        if sku_id is not None and entry.get("sku_code") is not None:
+            errors[f"lines[{index}].sku_code"] = ["Give sku_id or sku_code, not both."]
+        elif sku_id is None:
             code = str(entry.get("sku_code") or "").strip().upper()
             if code not in codes:
                 errors[f"lines[{index}].sku_code"] = ["Required." if not code else "No such SKU."]

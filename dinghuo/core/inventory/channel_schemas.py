@@ -9,7 +9,7 @@ decimal strings; ``days_of_cover`` is null when nothing sold (infinite cover).
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate
 
 from dinghuo.api.pagination import PageArgsSchema, page_schema
 from dinghuo.core.inventory.channel import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, MAX_QUANTITY
@@ -36,7 +36,9 @@ class StrictSchema(Schema):
 
 class ReportLineSchema(StrictSchema):
     sku_id = _id(
-        strict=True, load_default=None, metadata={"description": "The SKU's id; or give sku_code."}
+        strict=True,
+        load_default=None,
+        metadata={"description": "The SKU's id; or give sku_code (one of the two, not both)."},
     )
     sku_code = fields.String(
         load_default=None,
@@ -57,11 +59,6 @@ class ReportLineSchema(StrictSchema):
         load_default=DEFAULT_PERIOD_DAYS,
         validate=validate.Range(min=1, max=MAX_PERIOD_DAYS),
     )
-
-    @validates_schema
-    def _one_sku(self, data, **kwargs):
-        if (data.get("sku_id") is None) == (data.get("sku_code") is None):
-            raise ValidationError("Give exactly one of sku_id and sku_code.", "sku_id")
 
 
 class ReportSchema(StrictSchema):

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", parents=[common], help="Dinghuo vs a raw psycopg WSGI floor")
     sub.add_parser("rls", parents=[common], help="RLS on vs off, over HTTP and SQL only")
     sub.add_parser("all", parents=[common], help="api, rls, then jobs")
+    search = sub.add_parser(
+        "search", parents=[common], help="GET /catalog/search vs its own SQL on psycopg"
+    )
+    search.set_defaults(concurrency="8,50", repeats=1, warmup=2.0, duration=8.0)
     prof = sub.add_parser("profile", parents=[common], help="cProfile of the measured request")
     prof.add_argument("--requests", type=int, default=2000)
     prof.add_argument("--top", type=int, default=30)
@@ -138,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
             print(profile(env, args.requests, args.top))
         return 0
 
+    if args.command == "search":
+        from bench.search import bench_search
+
+        return _report(args, options, bench_search(options), started)
+
     busy = machine_busy_share()
     if busy > NOISY_SHARE:
         print(
@@ -170,6 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{extra['elapsed_s']:.0f}s in all; JSON copy: {path}")
     failed = not verdicts["all_pass"] or not jobs_ok
     return 1 if args.strict and failed else 0
+
+
+def _report(args: argparse.Namespace, options: Options, rows: list[Row], started: float) -> int:
+    """Print and save the rows of a benchmark run on its own (``search``)."""
+    print()
+    print(render(rows))
+    verdicts = summary(rows)
+    extra = {"summary": verdicts, "elapsed_s": time.perf_counter() - started}
+    path = write_json(args.command, asdict(options), extra, rows)
+    print(f"\n{extra['elapsed_s']:.0f}s in all; JSON copy: {path}")
+    return 1 if args.strict and not verdicts["all_pass"] else 0
 
 
 def _jobs_inside_all(options: Options) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from dinghuo.api import MAX_ID
 from dinghuo.api.pagination import PageArgsSchema
 from dinghuo.core.inventory.models import AlertStatus, MovementKind, ReservationStatus
 from dinghuo.core.inventory.service import MAX_QUANTITY
@@ -29,6 +30,15 @@ def _required_text(max_length: int) -> fields.String:
 
 def _units(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
+
+
+def _id(**kwargs) -> fields.Integer:
+    """An id: a positive INTEGER, so a larger number is a 422, never a database error."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def _id_arg() -> fields.Integer:
+    return fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 # --- warehouses ----------------------------------------------------------------------------
@@ -82,9 +92,9 @@ class StockLevelSchema(Schema):
 
 
 class StockLevelArgsSchema(PageArgsSchema):
-    sku_id = fields.Integer(load_default=None)
+    sku_id = _id_arg()
     sku_code = fields.String(load_default=None, validate=validate.Length(max=60))
-    warehouse_id = fields.Integer(load_default=None)
+    warehouse_id = _id_arg()
     below_reorder_point = fields.Boolean(load_default=False)
 
 
@@ -107,8 +117,8 @@ class StockMovementSchema(Schema):
 
 
 class StockMovementArgsSchema(PageArgsSchema):
-    sku_id = fields.Integer(load_default=None)
-    warehouse_id = fields.Integer(load_default=None)
+    sku_id = _id_arg()
+    warehouse_id = _id_arg()
     kind = fields.Enum(MovementKind, by_value=True, load_default=None)
     since = fields.AwareDateTime(load_default=None, default_timezone=None)
     until = fields.AwareDateTime(load_default=None, default_timezone=None)
@@ -117,8 +127,8 @@ class StockMovementArgsSchema(PageArgsSchema):
 
 
 class _MovementInput(_Strict):
-    warehouse_id = _units(required=True)
-    sku_id = _units(required=True)
+    warehouse_id = _id(required=True)
+    sku_id = _id(required=True)
     reference_type = _text(40, load_default=None, allow_none=True)
     reference_id = _text(64, load_default=None, allow_none=True)
 
@@ -143,8 +153,8 @@ class StockAdjustmentSchema(_MovementInput):
 
 
 class StockCountLineSchema(_Strict):
-    warehouse_id = _units(required=True)
-    sku_id = _units(required=True)
+    warehouse_id = _id(required=True)
+    sku_id = _id(required=True)
     on_hand = _units(required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
 
 
@@ -179,11 +189,11 @@ class ReservationSchema(Schema):
 
 
 class ReservationCreateSchema(_Strict):
-    sku_id = _units(required=True)
+    sku_id = _id(required=True)
     quantity = _units(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     reference_type = _required_text(40)
     reference_id = _required_text(64)
-    warehouse_id = _units(load_default=None, allow_none=True)
+    warehouse_id = _id(load_default=None, allow_none=True)
 
 
 class ReservationCloseSchema(_Strict):
@@ -191,8 +201,8 @@ class ReservationCloseSchema(_Strict):
 
 
 class ReservationArgsSchema(PageArgsSchema):
-    sku_id = fields.Integer(load_default=None)
-    warehouse_id = fields.Integer(load_default=None)
+    sku_id = _id_arg()
+    warehouse_id = _id_arg()
     status = fields.Enum(ReservationStatus, by_value=True, load_default=None)
     reference_type = fields.String(load_default=None, validate=validate.Length(max=40))
     reference_id = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -243,7 +253,7 @@ class StockAlertSchema(Schema):
 
 class StockAlertArgsSchema(PageArgsSchema):
     status = fields.Enum(AlertStatus, by_value=True, load_default=None)
-    sku_id = fields.Integer(load_default=None)
+    sku_id = _id_arg()
 
 
 class ReplenishmentSuggestionSchema(Schema):

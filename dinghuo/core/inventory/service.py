@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 
+from dinghuo.api import MAX_ID
 from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog.models import Sku
 from dinghuo.core.inventory import reorder
@@ -113,9 +114,14 @@ def _reference(reference_type: Any, reference_id: Any) -> Reference:
     return Reference(kind, ident or None)
 
 
+def _is_id(value: Any) -> bool:
+    """A value that can name a row (ids are INTEGER columns)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _sku(session: TenantSession, sku_id: Any, field: str = "sku_id") -> Sku:
     sku = None
-    if isinstance(sku_id, int) and not isinstance(sku_id, bool):
+    if _is_id(sku_id):
         sku = session.scalar(select(Sku).where(Sku.id == sku_id))
     if sku is None:
         raise ValidationFailed.field(field, "No such SKU.")
@@ -126,7 +132,7 @@ def _warehouse_for_stock(
     session: TenantSession, warehouse_id: Any, *, must_be_active: bool
 ) -> Warehouse:
     warehouse = None
-    if isinstance(warehouse_id, int) and not isinstance(warehouse_id, bool):
+    if _is_id(warehouse_id):
         warehouse = session.scalar(select(Warehouse).where(Warehouse.id == warehouse_id))
     if warehouse is None:
         raise ValidationFailed.field("warehouse_id", "No such warehouse.")

@@ -77,7 +77,9 @@ def test_warehouse_staff_read_levels_ledger_and_replenishment(
     page.fill("#quantity", "-9")
     page.fill("#reason", "破损")
     page.locator("form.form button[type=submit]").click()
-    expect(page.locator("#field-quantity .errors")).to_contain_text("in warehouse SH: requested 9, available 8")
+    expect(page.locator("#field-quantity .errors")).to_contain_text(
+        "in warehouse SH: requested 9, available 8"
+    )
     shot(page, "inventory-adjustment-refused")
 
     page.goto(live_server.url(acme.host, "/console/stock/alerts"))

@@ -249,3 +249,13 @@ def test_codes_resolve_to_the_brand_code_or_the_dealer_own_code(session, acme, c
         "MATE60P-BLK-256": catalog.skus["MATE60P-BLK-256"],
     }
     assert resolve_sku_codes(session, acme.other_dealer_id, ["MY-CHG"]) == {}
+
+
+def test_the_largest_quantities_are_compared_without_overflow(session, acme, catalog):
+    sku = catalog.skus["CHG66-WHT"]
+    report_channel_stock(
+        session, None, acme.dealer_id, [line(sku, 1_000_000_000, 1_000_000_000, 365)], source="api"
+    )
+
+    assert overstock_warnings(session, acme.dealer_id, [sku])[0].days_of_cover == Decimal("365.0")
+    assert len(list_channel_stock(session, None, overstocked=True).items) == 1

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import column_property, selectinload
 
 from dinghuo.api.pagination import Page, paginate
@@ -51,7 +51,7 @@ CHUNK = 500
 SOURCES = frozenset({"form", "api", "import"})
 
 ChannelStock.row_key = column_property(  # type: ignore[attr-defined]
-    ChannelStock.dealer_id * 2**31 + ChannelStock.sku_id
+    cast(ChannelStock.dealer_id, BigInteger) * literal(2**31, BigInteger) + ChannelStock.sku_id
 )
 """One integer per dealer × SKU (the composite key), so the one keyset pagination can page
 the snapshots; appended to the declarative class, as SQLAlchemy allows, beside the code
@@ -155,12 +155,16 @@ def is_overstocked(on_hand: int, sold_qty: int, period_days: int, threshold: int
 
 
 def overstocked_clause(threshold: int) -> ColumnElement[bool]:
-    """:func:`is_overstocked` as SQL over :class:`ChannelStock`, in integers."""
+    """:func:`is_overstocked` as SQL over :class:`ChannelStock`, in 64-bit integers.
+
+    (A billion units over 365 days overflows PostgreSQL's 32-bit ``integer``.)
+    """
     return and_(
         ChannelStock.on_hand > 0,
         or_(
             ChannelStock.sold_qty <= 0,
-            ChannelStock.on_hand * ChannelStock.period_days > threshold * ChannelStock.sold_qty,
+            cast(ChannelStock.on_hand, BigInteger) * ChannelStock.period_days
+            > cast(ChannelStock.sold_qty, BigInteger) * threshold,
         ),
     )
 

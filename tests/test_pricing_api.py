@@ -408,3 +408,11 @@ def test_changes_are_audited_and_announced(owner, tier_a, acme, db):
     ]
     assert [e.payload["change"] for e in events] == ["created", "assignments", "items", "updated"]
     assert {e.aggregate_id for e in events} == {str(tier_a)}
+
+
+def test_ids_too_large_for_the_database_are_refused_by_name(owner, acme, tier_a):
+    huge = 2**63
+    preview = owner.get(f"/api/v1/price-lists/preview?dealer_id={acme.dealer_id}&sku_id={huge}")
+    assert preview.status_code == 422 and "sku_id" in preview.json["error"]["fields"]
+    item = owner.post(f"/api/v1/price-lists/{tier_a}/items", json={"sku_id": huge, "price": "1"})
+    assert_field_error(item, "sku_id")

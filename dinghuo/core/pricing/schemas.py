@@ -15,6 +15,9 @@ from dinghuo.core.pricing.models import AssignmentScope, PriceListKind
 from dinghuo.core.pricing.service import MAX_ASSIGNMENTS, MAX_BULK_ITEMS, MAX_PREVIEW_SKUS
 from dinghuo.web import require_tenant
 
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit in the database; a larger one is refused before any query."""
+
 MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
 """Documents the accepted amounts; the service checks them and names the field."""
 
@@ -123,12 +126,12 @@ class ItemUpdateSchema(StrictSchema):
 
 
 class ItemCreateSchema(ItemUpdateSchema):
-    sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    sku_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     price = _money_in(required=True)
 
 
 class BulkItemSchema(StrictSchema):
-    sku_id = fields.Integer(validate=validate.Range(min=1))
+    sku_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     sku_code = fields.String(validate=validate.Length(min=1, max=60))
     min_qty = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
     price = _money_in(required=True)
@@ -149,7 +152,7 @@ class UpsertResultSchema(Schema):
 
 
 class ItemListArgsSchema(PageArgsSchema):
-    sku_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    sku_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 # --- resolved prices ------------------------------------------------------------------------
@@ -185,7 +188,7 @@ class DealerPriceSchema(ResolvedPriceSchema):
 
 class MyPricesArgsSchema(Schema):
     sku_id = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
         required=True,
         validate=validate.Length(min=1, max=MAX_PREVIEW_SKUS),
     )
@@ -193,5 +196,5 @@ class MyPricesArgsSchema(Schema):
 
 
 class PreviewArgsSchema(MyPricesArgsSchema):
-    dealer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    dealer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     on = fields.Date(load_default=None)

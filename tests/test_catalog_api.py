@@ -445,3 +445,26 @@ def test_dealers_manage_their_own_sku_codes(api, acme, catalog):
     assert renamed.json["code"] == "M60B"
     assert buyer.delete(f"/api/v1/my/sku-codes/{created.json['id']}").status_code == 204
     assert buyer.get("/api/v1/my/sku-codes").json["items"] == []
+
+
+def test_staff_read_a_dealer_code_but_only_its_dealer_changes_it(api, acme, catalog):
+    buyer = api(acme, "buyer")
+    sku_id = catalog.skus["CHG66-WHT"]
+    code = buyer.post("/api/v1/my/sku-codes", json={"sku_id": sku_id, "code": "CHG"}).json
+    path = f"/api/v1/my/sku-codes/{code['id']}"
+
+    assert api(acme, "sales").get(path).json["code"] == "CHG"
+    assert api(acme, "owner").patch(path, json={"code": "X"}).status_code == 403
+    assert api(acme, "owner").delete(path).status_code == 403
+    assert api(acme, "other_buyer").patch(path, json={"code": "X"}).status_code == 404
+    assert buyer.get(path).json["code"] == "CHG"
+
+
+def test_an_upload_without_a_file_is_refused_naming_file(api, acme, catalog):
+    response = api(acme, "owner").post(
+        f"/api/v1/products/{catalog.products['MATE60P']}/images",
+        data={"alt": "正面"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == ["file"]

@@ -381,7 +381,7 @@ class VisibilityWriteSchema(StrictSchema):
 
 
 class ImageUploadSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "Required."})
 
 
 class ImageFormSchema(Schema):

@@ -1590,10 +1590,24 @@ def _codes_page(
 
 
 def get_my_sku_code(session: TenantSession, actor: Principal | None, code_id: int) -> DealerSkuCode:
-    dealer_id = _own_dealer_id(actor)
+    """One dealer code: the signed-in dealer's own, or any of the tenant's for staff (read only).
+
+    Another dealer's code is a NotFound like a missing one.
+    """
     row = _load(session, DealerSkuCode, code_id)
-    if row is None or row.dealer_id != dealer_id:
+    if row is None:
         raise NotFound("No such code.")
+    if actor is None or actor.can(Permission.CATALOG_READ):
+        return row
+    if actor.can(Permission.CATALOG_BROWSE) and actor.dealer_id == row.dealer_id:
+        return row
+    raise NotFound("No such code.")
+
+
+def _own_code(session: TenantSession, actor: Principal | None, code_id: int) -> DealerSkuCode:
+    row = get_my_sku_code(session, actor, code_id)
+    if actor is not None and actor.dealer_id != row.dealer_id:
+        raise PermissionDenied("Only the dealer's own users change its codes.")
     return row
 
 
@@ -1654,7 +1668,7 @@ def create_my_sku_code(
 def update_my_sku_code(
     session: TenantSession, actor: Principal | None, code_id: int, **changes: Any
 ) -> DealerSkuCode:
-    row = get_my_sku_code(session, actor, code_id)
+    row = _own_code(session, actor, code_id)
     values = _code_values(session, actor, row.dealer_id, changes, row.id)
     changed = {f: v for f, v in values.items() if getattr(row, f) != v}
     for field, value in changed.items():
@@ -1667,7 +1681,7 @@ def update_my_sku_code(
 
 
 def delete_my_sku_code(session: TenantSession, actor: Principal | None, code_id: int) -> None:
-    row = get_my_sku_code(session, actor, code_id)
+    row = _own_code(session, actor, code_id)
     session.delete(row)
     record(
         session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import func, select
 
@@ -66,3 +67,25 @@ def test_demo_dealers_see_their_tier_and_contract_prices(app, db, client):
     )
     nova = _get(client, contract, "/api/v1/catalog/search", query_string={"q": "nova"}).json
     assert {hit["price"]["source"] for hit in nova["items"]} == {"contract"}
+
+
+def test_the_demo_portal_pages_render_for_a_tier_a_buyer(app, db):
+    info = demo.seed_demo(app)
+    browser = app.test_client()
+    base = "http://demo.localhost"
+    login = browser.get("/login", base_url=base).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login).group(1)
+    browser.post(
+        "/login",
+        base_url=base,
+        data={"csrf_token": csrf, "email": "buyer@xingchen.example.com", "password": info.password},
+    )
+    home = browser.get("/catalog", base_url=base)
+    assert home.status_code == 200
+    assert home.get_data(as_text=True).count('class="card category-card"') == 4
+    with db.session(info.tenant_id) as session:
+        mate = session.scalar(select(Product.id).where(Product.code == "MATE60P"))
+    page = browser.get(f"/catalog/products/{mate}", base_url=base).get_data(as_text=True)
+    assert page.count("<tr data-sku=") == 6
+    assert page.count("data-related=") == 4
+    assert "麒麟 9000S" in page

@@ -232,6 +232,8 @@ ACME_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
 # without ids (another tenant's token is refused). By path template.
 GLOBAL_PARAMS: dict[str, dict[str, str]] = {
     f"{API}/plugins/{{name}}": {"name": "logistics-demo"},  # plugin names are the platform's
+    f"{API}/imports/templates/{{kind}}": {"kind": "products"},  # kinds are the platform's
+    f"{API}/exports/{{kind}}": {"kind": "products"},
 }
 
 # Bodies for operations whose schema alone cannot yield a valid request

@@ -24,7 +24,7 @@ from dinghuo.core.imports.schemas import (
     ImportFormSchema,
     ImportListArgsSchema,
 )
-from dinghuo.platform.auth.web import tenant_principal
+from dinghuo.platform.auth.web import requires, tenant_principal
 from dinghuo.web import db_session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,9 +92,10 @@ class Imports(MethodView):
             **page_args(args),
         )
 
+    @blp.response(202, ImportBatchSchema)
+    @requires()  # sign-in first: a stranger learns nothing from the form's validation
     @blp.arguments(ImportFormSchema, location="form")
     @blp.arguments(ImportFileSchema, location="files")
-    @blp.response(202, ImportBatchSchema)
     def post(self, form, files):
         """Upload a file to import; it is checked and applied (all rows or none) in a job.
 

@@ -46,7 +46,7 @@ from dinghuo.platform.auth.principal import Principal
 from dinghuo.platform.auth.service import principal_for_user
 from dinghuo.platform.jobs import enqueue
 from dinghuo.platform.jobs.runtime import runtime_for
-from dinghuo.platform.storage import Storage, storage_for
+from dinghuo.platform.storage import Storage, StoredFileNotFound, storage_for
 
 logger = logging.getLogger("dinghuo.imports")
 
@@ -220,12 +220,15 @@ def get_import(session: TenantSession, actor: Principal | None, import_id: int) 
 def report_rows(
     session: TenantSession, actor: Principal | None, import_id: int
 ) -> tuple[ImportBatch, list[list[str]]]:
-    """The error report of an import (header row first); NotFound when it has none."""
+    """The error report of an import, header row first (only the header when it had none)."""
     batch = get_import(session, actor, import_id)
     if not batch.report_key:
-        raise NotFound("This import has no error report.")
-    text = storage(session).read(cast(int, session.tenant_id), batch.report_key).decode("utf-8")
-    return batch, list(csv.reader(io.StringIO(text, newline="")))
+        return batch, [list(REPORT_HEADERS)]
+    try:
+        data = storage(session).read(cast(int, session.tenant_id), batch.report_key)
+    except StoredFileNotFound:
+        raise NotFound("This import's error report is no longer stored.") from None
+    return batch, list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
 # --- processing (the job) ------------------------------------------------------------------

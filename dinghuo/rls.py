@@ -15,6 +15,10 @@ from sqlalchemy.engine import Connection
 
 POLICY = "tenant_isolation"
 APPEND_ONLY_TABLES = ("audit_log", "stock_movements")
+PRIVATE_TABLES = ("search_text_match",)
+"""Tables without RLS that the app role may not touch at all (migration 0002, PostgreSQL)."""
+APP_FUNCTIONS = ("dinghuo_search_match(text[])",)
+"""SECURITY DEFINER functions through which the app reads a private table, for its tenant only."""
 
 
 def enable_row_level_security(connection: Connection, tables: Iterable[str]) -> None:
@@ -35,7 +39,11 @@ def enable_row_level_security(connection: Connection, tables: Iterable[str]) -> 
 
 
 def grant_app_role(connection: Connection, role: str) -> None:
-    """Let the app's role use the tables it does not own; ledgers stay append-only."""
+    """Let the app's role use the tables it does not own; ledgers stay append-only.
+
+    Private tables (no RLS) are revoked entirely: the app reads them only through
+    the SECURITY DEFINER functions granted here, which bind the tenant themselves.
+    """
     if connection.dialect.name != "postgresql":
         return
     quoted = connection.dialect.identifier_preparer.quote(role)
@@ -46,5 +54,11 @@ def grant_app_role(connection: Connection, role: str) -> None:
     connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
     for table in APPEND_ONLY_TABLES:
         connection.execute(text(f'REVOKE UPDATE, DELETE ON "{table}" FROM {quoted}'))
+    for table in PRIVATE_TABLES:
+        if connection.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is not None:
+            connection.execute(text(f'REVOKE ALL ON "{table}" FROM {quoted}'))
+    for function in APP_FUNCTIONS:
+        if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": function}).scalar():
+            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}"))
     connection.execute(text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
     connection.execute(text(f"GRANT SELECT ON alembic_version TO {quoted}"))

@@ -324,11 +324,13 @@ class SearchDocument(TenantScoped, Base):
 
     ``text`` is normalised (lower case, full-width folded, spaces collapsed) and
     holds names, model number, codes, barcode, variant values, brand, category,
-    tags and spec values. PostgreSQL searches it through a pg_trgm GIN index;
-    SQLite through an FTS5 trigram table mirroring it (see the search module).
+    tags and spec values. PostgreSQL searches a private mirror of it with a
+    pg_trgm GIN index (``search_text_match``, no RLS, unreadable by the app role,
+    read only through the SECURITY DEFINER ``dinghuo_search_match``); SQLite an
+    FTS5 trigram table mirroring it (see docs/search.md).
     """
 
-    SEARCH_BACKEND_OBJECTS = ("ix_search_documents_text_trgm", "search_documents_fts")
+    SEARCH_BACKEND_OBJECTS = ("search_text_match", "ix_search_text_match", "search_documents_fts")
     """Prefixes of what migration 0002 makes outside the models for this table."""
 
     __tablename__ = "search_documents"
@@ -342,9 +344,7 @@ class SearchDocument(TenantScoped, Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     # Copies of the product's filter and sort keys, so one table answers a search.
-    status: Mapped[ProductStatus] = mapped_column(
-        Enum(ProductStatus, native_enum=False, length=20)
-    )
+    status: Mapped[ProductStatus] = mapped_column(Enum(ProductStatus, native_enum=False, length=20))
     """Active only when both the product and the SKU are; else the one that is not."""
     brand_id: Mapped[int | None]
     category_id: Mapped[int | None]

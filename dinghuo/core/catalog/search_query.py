@@ -2,12 +2,16 @@
 
 A term matches when it is a substring of the document text (both sides
 normalised by :mod:`dinghuo.core.catalog.search_text`); every term must match.
-PostgreSQL tests it with ``LIKE`` (which the pg_trgm GIN index can serve);
-SQLite first narrows with its FTS5 trigram table (terms of three characters
-or more: trigrams need three) and then checks with ``instr``, so short
-queries such as "折叠" mean exactly the same on both. Relevance is the sum of
-the positions where the terms first occur (codes and names come first in a
-document), so both backends rank alike and a cursor can carry it.
+PostgreSQL asks ``dinghuo_search_match(terms)`` (migration 0002): a SECURITY
+DEFINER function over a private mirror of the text, so its ``LIKE`` can use the
+pg_trgm GIN index that RLS would keep out of a plan on ``search_documents``;
+it returns the bound tenant's matching SKU ids and their relevance, joined
+here to the RLS-protected documents. SQLite first narrows with its FTS5
+trigram table (terms of three characters or more: trigrams need three) and
+then checks with ``instr``, so short queries such as "折叠" mean exactly the
+same on both. Relevance is the sum of the positions where the terms first
+occur (codes and names come first in a document), so both backends rank alike
+and a cursor can carry it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Subquery,
+    Text,
     and_,
     case,
     column,
@@ -32,6 +38,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dinghuo.core.catalog.models import (
     Product,
@@ -71,14 +78,15 @@ def hits(
     dialect: str, tenant_id: int, filters: SearchFilters, dealer: Dealer | None
 ) -> Select[Any]:
     """``SELECT`` of the matching documents (sku, product, brand, category, relevance)."""
-    statement = select(
-        Doc.sku_id,
-        Doc.product_id,
-        Doc.brand_id,
-        Doc.category_id,
-        Doc.created_at,
-        relevance(dialect, filters).label("relevance"),
-    ).where(Doc.tenant_id == tenant_id)
+    columns = (Doc.sku_id, Doc.product_id, Doc.brand_id, Doc.category_id, Doc.created_at)
+    if dialect == "postgresql" and filters.terms:
+        matched = _postgres_matches(filters)
+        statement = select(*columns, matched.c.relevance.label("relevance")).join(
+            matched, matched.c.sku_id == Doc.sku_id
+        )
+    else:
+        statement = select(*columns, relevance(dialect, filters).label("relevance"))
+    statement = statement.where(Doc.tenant_id == tenant_id)
     if dealer is not None:
         statement = statement.join(Product, Product.id == Doc.product_id).where(
             Doc.status == ProductStatus.ACTIVE, visible_to(dealer)
@@ -105,10 +113,32 @@ def text_position(dialect: str) -> Any:
     return func.strpos if dialect == "postgresql" else func.instr
 
 
+def _postgres_matches(filters: SearchFilters) -> Subquery:
+    """The bound tenant's SKUs matching every term (or the dealer's code), with relevance.
+
+    The function reads the private text mirror for ``app.tenant_id`` only; the
+    join to ``search_documents`` (RLS) is the second check of the tenant.
+    """
+    found = func.dinghuo_search_match(literal(list(filters.terms), ARRAY(Text))).table_valued(
+        column("sku_id", Integer), column("relevance", Integer), name="text_match"
+    )
+    matched = select(found.c.sku_id, found.c.relevance)
+    if not filters.code_sku_ids:
+        return matched.subquery("matched")
+    coded = func.unnest(literal(list(filters.code_sku_ids), ARRAY(Integer)))
+    either = matched.union_all(select(coded.label("sku_id"), literal(0).label("relevance")))
+    pooled = either.subquery("pooled")
+    return (
+        select(pooled.c.sku_id, func.min(pooled.c.relevance).label("relevance"))
+        .group_by(pooled.c.sku_id)
+        .subquery("matched")
+    )
+
+
 def _criteria(dialect: str, filters: SearchFilters) -> list[ColumnElement[bool]]:
     criteria: list[ColumnElement[bool]] = []
-    if filters.terms:
-        matched = _text_matches(dialect, filters.terms)
+    if filters.terms and dialect != "postgresql":  # PostgreSQL: joined in hits()
+        matched = _sqlite_text_matches(filters.terms)
         if filters.code_sku_ids:
             matched = or_(matched, Doc.sku_id.in_(filters.code_sku_ids))
         criteria.append(matched)
@@ -147,9 +177,8 @@ def in_stock(sku_id: ColumnElement[int]) -> ColumnElement[bool]:
     )
 
 
-def _text_matches(dialect: str, terms: Sequence[str]) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return and_(*(Doc.text.like(f"%{_escape_like(t)}%", escape="\\") for t in terms))
+def _sqlite_text_matches(terms: Sequence[str]) -> ColumnElement[bool]:
+    """FTS5 narrows by trigrams (terms of three characters or more); instr decides."""
     matched = [func.instr(Doc.text, term) > 0 for term in terms]
     long_terms = [t for t in terms if len(t) >= _FTS_MIN_TERM]
     if long_terms:
@@ -159,10 +188,6 @@ def _text_matches(dialect: str, terms: Sequence[str]) -> ColumnElement[bool]:
         )
         matched.insert(0, Doc.sku_id.in_(narrowed))
     return and_(*matched)
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ NEW_TENANT_TABLES: list[str] = [
 ]
 
 # Substring search over search_documents.text (see dinghuo.core.catalog.search):
-# PostgreSQL a pg_trgm GIN index; SQLite an FTS5 trigram table kept by triggers.
+# PostgreSQL a pg_trgm GIN index on a private mirror; SQLite an FTS5 trigram table kept by triggers.
 _SQLITE_SEARCH_DDL = [
     "CREATE VIRTUAL TABLE search_documents_fts USING fts5(text, content='search_documents',"
     " content_rowid='sku_id', tokenize='trigram')",
@@ -65,13 +65,63 @@ _SQLITE_SEARCH_DDL = [
 ]
 
 
+# PostgreSQL: RLS keeps a non-leakproof LIKE out of index conditions, so the text is
+# mirrored into search_text_match, a table WITHOUT RLS that the app role may not read
+# (dinghuo.rls.PRIVATE_TABLES), with the pg_trgm GIN index. The app reaches it only through
+# dinghuo_search_match(terms), SECURITY DEFINER, which filters by the bound tenant itself.
+# See docs/decisions/0003-search-text-behind-a-definer-function.md.
+_POSTGRES_SEARCH_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE TABLE search_text_match ("
+    " sku_id integer PRIMARY KEY"
+    " REFERENCES search_documents (sku_id) ON DELETE CASCADE,"
+    " tenant_id integer NOT NULL, text text NOT NULL)",
+    "ALTER TABLE search_text_match SET (autovacuum_vacuum_scale_factor = 0.05)",
+    "CREATE INDEX ix_search_text_match_tenant_id ON search_text_match (tenant_id)",
+    "CREATE INDEX ix_search_text_match_text_trgm ON search_text_match"
+    " USING gin (text gin_trgm_ops)",
+    # The mirror: the document row passed the RLS WITH CHECK, so its tenant_id is the bound one.
+    "CREATE FUNCTION dinghuo_search_text_mirror() RETURNS trigger"
+    " LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$"
+    " BEGIN"
+    "  INSERT INTO search_text_match (sku_id, tenant_id, text)"
+    "  VALUES (NEW.sku_id, NEW.tenant_id, NEW.text)"
+    "  ON CONFLICT (sku_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, text = EXCLUDED.text;"
+    "  RETURN NULL;"
+    " END $$",
+    "REVOKE ALL ON FUNCTION dinghuo_search_text_mirror() FROM PUBLIC",
+    "CREATE TRIGGER search_text_match_mirror AFTER INSERT OR UPDATE OF text, tenant_id"
+    " ON search_documents FOR EACH ROW EXECUTE FUNCTION dinghuo_search_text_mirror()",
+    # No tenant parameter: the bound tenant (NULL when none: no rows). Literal patterns via
+    # EXECUTE, so each call is planned for its terms (a term under three characters has no
+    # trigram, and the tenant index then serves instead of a full GIN scan).
+    "CREATE FUNCTION dinghuo_search_match(terms text[])"
+    " RETURNS TABLE (sku_id integer, relevance integer)"
+    " LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1000"
+    " SET search_path = pg_catalog, public, pg_temp AS $$"
+    " DECLARE"
+    "  tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;"
+    "  matched text := '';"
+    "  score text := '0';"
+    "  term text;"
+    " BEGIN"
+    "  IF tenant IS NULL OR coalesce(cardinality(terms), 0) = 0 THEN RETURN; END IF;"
+    "  FOREACH term IN ARRAY terms LOOP"
+    "   matched := matched || format(' AND m.text LIKE %L', '%' ||"
+    "    replace(replace(replace(term, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%');"
+    "   score := score || format(' + strpos(m.text, %L)', term);"
+    "  END LOOP;"
+    "  RETURN QUERY EXECUTE 'SELECT m.sku_id, (' || score || ')::integer"
+    " FROM search_text_match m WHERE m.tenant_id = $1' || matched USING tenant;"
+    " END $$",
+    "REVOKE ALL ON FUNCTION dinghuo_search_match(text[]) FROM PUBLIC",
+]
+
+
 def _create_search_text_index(bind: sa.Connection) -> None:
     if bind.dialect.name == "postgresql":
-        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        bind.exec_driver_sql(
-            "CREATE INDEX ix_search_documents_text_trgm ON search_documents"
-            " USING gin (text gin_trgm_ops)"
-        )
+        for statement in _POSTGRES_SEARCH_DDL:
+            bind.execute(sa.text(statement))  # text() escapes the % of LIKE patterns for psycopg
     elif bind.dialect.name == "sqlite":
         for statement in _SQLITE_SEARCH_DDL:
             bind.exec_driver_sql(statement)
@@ -79,7 +129,10 @@ def _create_search_text_index(bind: sa.Connection) -> None:
 
 def _drop_search_text_index(bind: sa.Connection) -> None:
     if bind.dialect.name == "postgresql":
-        bind.exec_driver_sql("DROP INDEX IF EXISTS ix_search_documents_text_trgm")
+        bind.exec_driver_sql("DROP TRIGGER IF EXISTS search_text_match_mirror ON search_documents")
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS dinghuo_search_text_mirror()")
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS dinghuo_search_match(text[])")
+        bind.exec_driver_sql("DROP TABLE IF EXISTS search_text_match")
     elif bind.dialect.name == "sqlite":
         for trigger in ("insert", "delete", "update"):
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS search_documents_fts_{trigger}")

@@ -5,8 +5,9 @@ imports); :func:`search_catalog` answers staff and dealer searches. Staff
 (``catalog:read``) see every SKU in any status; a dealer's user
 (``catalog:browse``) sees only active SKUs of products visible to its dealer,
 in the hits *and* in the facet counts, priced for that dealer. One page costs
-a constant number of queries: the page, the facets, stock, and the dealer's
-prices (batched by :func:`dinghuo.core.pricing.service.resolve_prices`).
+a constant number of queries: the page with the facets (one statement, so the
+hits are found once), stock, and the dealer's prices (batched by
+:func:`dinghuo.core.pricing.service.resolve_prices`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CTE, Subquery, func, literal, null, select, union_all
 
 from dinghuo.core.catalog.models import (
     Category,
@@ -29,7 +30,7 @@ from dinghuo.core.catalog.models import (
     ProductStatus,
     Sku,
 )
-from dinghuo.core.catalog.search_facets import Facets, facets
+from dinghuo.core.catalog.search_facets import FACET_COLUMNS, Facets, facet_parts, read_facets
 from dinghuo.core.catalog.search_index import index_products
 from dinghuo.core.catalog.search_query import SORTS, SearchFilters, after, hits, text_position
 from dinghuo.core.catalog.search_text import compact, query_terms
@@ -120,8 +121,7 @@ def search_catalog(
     )
     dialect = session.get_bind().dialect.name
     matching = hits(dialect, session.tenant_id, filters, dealer)
-    rows, next_cursor = _page(session, matching, sort, limit, last)
-    counted = facets(session, matching)
+    rows, next_cursor, counted = _page_and_facets(session, matching, sort, limit, last)
     return SearchResult(
         items=_hits(session, principal, dealer, rows),
         facets=counted,
@@ -171,10 +171,41 @@ def _with_descendants(session: TenantSession, category_id: int) -> list[int]:
     return found
 
 
-def _page(
+def _page_and_facets(
     session: TenantSession, matching: Any, sort: str, limit: int, last: list[Any] | None
-) -> tuple[list[Any], str | None]:
-    found = matching.subquery("found")
+) -> tuple[list[Any], str | None, Facets]:
+    """The page and every facet count in one ``UNION ALL`` over one hits CTE.
+
+    The hits (on PostgreSQL one trigram lookup) are computed once, not once for
+    the page and again for the facets. Facet rows carry :data:`FACET_COLUMNS`
+    then NULLs; page rows a ``'page'`` marker, NULLs, their rank and the page columns.
+    """
+    found = matching.cte("hits")
+    page = _page_select(found, sort, limit, last)
+    order = SORTS[sort]
+    rank = func.row_number().over(
+        order_by=[page.c[n].desc() if desc else page.c[n].asc() for n, desc in order.keys]
+    )
+    page_part = select(
+        literal("page").label("facet_kind"),
+        *(null().label(f"facet_{name}") for name in FACET_COLUMNS[1:]),
+        rank.label("page_rank"),
+        *page.c,
+    )
+    padding = len(page.c) + 1
+    counts = [part.add_columns(*(null() for _ in range(padding))) for part in facet_parts(found)]
+    rows = session.execute(union_all(page_part, *counts)).all()
+    page_rows = sorted((r for r in rows if r.facet_kind == "page"), key=lambda r: r.page_rank)
+    counted = read_facets(r[: len(FACET_COLUMNS)] for r in rows if r.facet_kind != "page")
+    if len(page_rows) <= limit:
+        return page_rows, None, counted
+    page_rows = page_rows[:limit]
+    tail = page_rows[-1]
+    return page_rows, _encode(sort, [getattr(tail, name) for name, _ in order.keys]), counted
+
+
+def _page_select(found: CTE, sort: str, limit: int, last: list[Any] | None) -> Subquery:
+    """One page more than ``limit`` of the hits, in ``sort`` order after ``last``."""
     main_image = (
         select(ProductImage.id)
         .where(ProductImage.product_id == found.c.product_id)
@@ -216,12 +247,7 @@ def _page(
     )
     if last is not None:
         statement = statement.where(after(keys, order, last))
-    rows = session.execute(statement).all()
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    tail = rows[-1]
-    return rows, _encode(sort, [getattr(tail, name) for name, _ in order.keys])
+    return statement.subquery("page")
 
 
 def _hits(

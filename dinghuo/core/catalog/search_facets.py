@@ -1,16 +1,19 @@
 """Facet counts of a search: how many hits per category, brand, tag, spec value, in stock.
 
-Counted over all the hits of the query and filters (not only the page), in
-one statement: the hits are a CTE that each count reads, so a product hidden
-from a dealer, being no hit, counts nowhere.
+Counted over all the hits of the query and filters (not only the page): the
+hits are a CTE that each count reads, so a product hidden from a dealer, being
+no hit, counts nowhere. :func:`facet_parts` gives the counts as ``SELECT`` statements of
+:data:`FACET_COLUMNS` columns that the search runs in the same statement as its
+page (the hits computed once); :func:`read_facets` turns their rows into :class:`Facets`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String, func, literal, null, select, union_all
+from sqlalchemy import CTE, Integer, Select, String, func, literal, null, select
 
 from dinghuo.core.catalog.models import (
     Brand,
@@ -21,7 +24,9 @@ from dinghuo.core.catalog.models import (
     Tag,
 )
 from dinghuo.core.catalog.search_query import in_stock
-from dinghuo.db import TenantSession
+
+FACET_COLUMNS = ("kind", "id", "code", "name", "name_en", "value", "count")
+"""The columns of every facet ``SELECT``: what is counted, and how many."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,8 @@ class Facets:
     total: int = 0
 
 
-def facets(session: TenantSession, matching: Any) -> Facets:
-    """Count ``matching`` (the hits' ``SELECT``) every way at once."""
-    hits = matching.cte("hits")
+def facet_parts(hits: CTE) -> list[Select[Any]]:
+    """Count the ``hits`` CTE every way: one ``SELECT`` per kind, to ``UNION ALL``."""
     none_id = null().cast(Integer)
     blank = literal("", String)
     parts = [
@@ -99,9 +103,14 @@ def facets(session: TenantSession, matching: Any) -> Facets:
         .where(SpecAttribute.filterable.is_(True))
         .group_by(SpecAttribute.code, ProductSpec.value),
     ]
+    return parts
+
+
+def read_facets(rows: Iterable[Any]) -> Facets:
+    """The facets from the rows of :func:`facet_parts` (:data:`FACET_COLUMNS` each)."""
     result = Facets()
     specs: dict[str, SpecFacet] = {}
-    for kind, id_, code, name, name_en, value, count in session.execute(union_all(*parts)):
+    for kind, id_, code, name, name_en, value, count in rows:
         if kind == "total":
             result.total = count
         elif kind == "in_stock":

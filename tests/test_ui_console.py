@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import re
 
+from decimal import Decimal
+
 import pytest
 
 from dinghuo.platform.auth.models import User
+from dinghuo.platform.tenants.business import business_settings
 from dinghuo.platform.tenants.models import Tenant
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -216,6 +219,36 @@ def test_bad_settings_are_refused_field_by_field(acme, owner, db):
     assert "未知时区" in page
     with db.transaction() as session:
         assert session.get(Tenant, acme.id).primary_color == "#1f6feb"
+
+
+RULES = {
+    "overstock_days_of_cover": "45",
+    "demand_window_days": "60",
+    "default_lead_time_days": "10",
+    "service_level": "0.98",
+    "review_days": "14",
+}
+
+
+def test_business_rules_are_changed_on_the_settings_page(acme, owner, db):
+    assert 'value="60"' in text(owner.get("/console/settings"))
+    response = owner.post("/console/settings/business", RULES, token_from="/console/settings")
+    assert response.status_code == 302
+    assert "业务规则已保存" in text(owner.get("/console/settings"))
+    with db.transaction(acme.id) as session:
+        rules = business_settings(session)
+    assert rules.overstock_days_of_cover == 45 and rules.service_level == Decimal("0.98")
+
+
+def test_business_rules_out_of_bounds_are_refused_and_change_nothing(acme, owner, db):
+    response = owner.post(
+        "/console/settings/business",
+        {**RULES, "service_level": "1.5"},
+        token_from="/console/settings",
+    )
+    assert response.status_code == 422
+    with db.transaction(acme.id) as session:
+        assert business_settings(session).overstock_days_of_cover == 60
 
 
 def test_welcome_text_is_shown_as_text_not_html(acme, owner, visitor):

@@ -56,17 +56,22 @@ def _template_context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from dinghuo.admin_ui.views import auth, console, dealers, media, platform, portal  # noqa: F401
-    from dinghuo.admin_ui.views import catalog_media  # noqa: F401
-    from dinghuo.admin_ui.views import catalog_portal  # noqa: F401
-    from dinghuo.admin_ui.views import prices  # noqa: F401
-    from dinghuo.admin_ui.views import channel_stock  # noqa: F401
-    from dinghuo.admin_ui.views import inventory  # noqa: F401
-    from dinghuo.admin_ui.views import imports  # noqa: F401
-    from dinghuo.admin_ui.views import (  # noqa: F401
+    from dinghuo.admin_ui.views import (  # noqa: F401  (each module registers its pages)
+        auth,
         catalog_console,
         catalog_console_parts,
         catalog_console_taxonomy,
+        catalog_media,
+        catalog_portal,
+        channel_stock,
+        console,
+        dealers,
+        imports,
+        inventory,
+        media,
+        platform,
+        portal,
+        prices,
     )
 
     app.extensions["dinghuo.storage"] = storage_for(app.config["SETTINGS"])

@@ -16,8 +16,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from marshmallow import Schema, ValidationError
 from wtforms import (
+    DecimalField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -95,6 +97,24 @@ def load_with_schema(
         messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
         attach_errors(form, messages)
         return None
+
+
+class BusinessSettingsForm(FlaskForm):
+    """The tenant's business rules; bounds are checked by the settings service."""
+
+    FIELDS = (
+        "overstock_days_of_cover",
+        "demand_window_days",
+        "default_lead_time_days",
+        "service_level",
+        "review_days",
+    )
+
+    overstock_days_of_cover = IntegerField(_l("Overstocked above (days of cover)"))
+    demand_window_days = IntegerField(_l("Demand window for reorder points (days)"))
+    default_lead_time_days = IntegerField(_l("Default replenishment lead time (days)"))
+    service_level = DecimalField(_l("Service level (0.5 to 0.999)"), places=3)
+    review_days = IntegerField(_l("Replenishment covers (days of demand)"))
 
 
 class ActionForm(FlaskForm):

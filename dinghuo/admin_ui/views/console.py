@@ -11,6 +11,7 @@ from dinghuo.admin_ui.forms import (
     COMMON_TIME_ZONES,
     ActionForm,
     BrandingForm,
+    BusinessSettingsForm,
     InviteForm,
     LogoForm,
     attach_errors,
@@ -23,6 +24,7 @@ from dinghuo.platform.auth import service as auth
 from dinghuo.platform.auth.models import Role
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.web import requires, tenant_principal
+from dinghuo.platform.tenants.business import business_settings, update_business_settings
 from dinghuo.platform.tenants.schemas import BrandingSchema
 from dinghuo.platform.tenants.service import update_branding
 from dinghuo.web import db_session, require_tenant
@@ -130,11 +132,19 @@ def set_user_active(user_id: int):
     return redirect(url_for("ui.users"))
 
 
-def _settings_page(branding_form: BrandingForm, logo_form: LogoForm, status: int = 200):
+def _settings_page(
+    branding_form: BrandingForm,
+    logo_form: LogoForm,
+    status: int = 200,
+    rules_form: BusinessSettingsForm | None = None,
+):
+    if rules_form is None:
+        rules_form = BusinessSettingsForm(formdata=None, obj=business_settings(db_session()))
     return render_template(
         "ui/console/settings.html",
         form=branding_form,
         logo_form=logo_form,
+        rules_form=rules_form,
         tenant=require_tenant(),
         time_zones=COMMON_TIME_ZONES,
     ), status
@@ -162,6 +172,31 @@ def save_settings():
         update_branding(db_session(), tenant_principal(), tenant, changed)
     flash(_("Settings saved."), "success")
     return redirect(url_for("ui.settings"))
+
+
+@bp.post("/console/settings/business")
+@console_page
+@requires(Permission.TENANT_MANAGE)
+def save_business_settings():
+    """The overstock threshold and the inputs of reorder points."""
+    form = BusinessSettingsForm()
+    if form.validate():
+        changes = {name: form._fields[name].data for name in form.FIELDS}
+        try:
+            update_business_settings(
+                db_session(),
+                tenant_principal(),
+                {k: v for k, v in changes.items() if v is not None},
+            )
+        except ValidationFailed as error:
+            attach_errors(form, error.fields)
+        else:
+            flash(_("Business rules saved."), "success")
+            return redirect(url_for("ui.settings"))
+    tenant = require_tenant()
+    return _settings_page(
+        BrandingForm(formdata=None, obj=tenant), LogoForm(formdata=None), 422, form
+    )
 
 
 @bp.post("/console/settings/logo")

@@ -32,7 +32,14 @@ from dinghuo.core.catalog.models import (
 )
 from dinghuo.core.catalog.search_facets import FACET_COLUMNS, Facets, facet_parts, read_facets
 from dinghuo.core.catalog.search_index import index_products
-from dinghuo.core.catalog.search_query import SORTS, SearchFilters, after, hits, text_position
+from dinghuo.core.catalog.search_query import (
+    SORTS,
+    SearchFilters,
+    SortOrder,
+    after,
+    hits,
+    text_position,
+)
 from dinghuo.core.catalog.search_text import compact, query_terms
 from dinghuo.core.crm.models import Dealer
 from dinghuo.core.crm.service import get_dealer
@@ -183,9 +190,7 @@ def _page_and_facets(
     found = matching.cte("hits")
     page = _page_select(found, sort, limit, last)
     order = SORTS[sort]
-    rank = func.row_number().over(
-        order_by=[page.c[n].desc() if desc else page.c[n].asc() for n, desc in order.keys]
-    )
+    rank = func.row_number().over(order_by=_ordering(dict(page.c.items()), order))
     page_part = select(
         literal("page").label("facet_kind"),
         *(null().label(f"facet_{name}") for name in FACET_COLUMNS[1:]),
@@ -193,7 +198,10 @@ def _page_and_facets(
         *page.c,
     )
     padding = len(page.c) + 1
-    counts = [part.add_columns(*(null() for _ in range(padding))) for part in facet_parts(found)]
+    counts = [
+        part.add_columns(*(null() for _ in range(padding)))
+        for part in facet_parts(found, session.tenant_id)
+    ]
     rows = session.execute(union_all(page_part, *counts)).all()
     page_rows = sorted((r for r in rows if r.facet_kind == "page"), key=lambda r: r.page_rank)
     counted = read_facets(r[: len(FACET_COLUMNS)] for r in rows if r.facet_kind != "page")
@@ -204,8 +212,20 @@ def _page_and_facets(
     return page_rows, _encode(sort, [getattr(tail, name) for name, _ in order.keys]), counted
 
 
-def _page_select(found: CTE, sort: str, limit: int, last: list[Any] | None) -> Subquery:
-    """One page more than ``limit`` of the hits, in ``sort`` order after ``last``."""
+def _page_select(hits: CTE, sort: str, limit: int, last: list[Any] | None) -> Subquery:
+    """One page more than ``limit`` of the hits, in ``sort`` order after ``last``.
+
+    When every sort key is a column of the hits (relevance, newest), the page is
+    cut before SKUs and products are joined, so only its rows are looked up.
+    """
+    order = SORTS[sort]
+    found: Any = hits
+    if all(name in _HIT_KEYS for name, _ in order.keys):
+        hit_keys = {name: hits.c[name] for name in _HIT_KEYS}
+        top = select(*hits.c).order_by(*_ordering(hit_keys, order)).limit(limit + 1)
+        if last is not None:
+            top = top.where(after(hit_keys, order, last))
+        found, last = top.subquery("top"), None
     main_image = (
         select(ProductImage.id)
         .where(ProductImage.product_id == found.c.product_id)
@@ -220,7 +240,6 @@ def _page_select(found: CTE, sort: str, limit: int, last: list[Any] | None) -> S
         "base_price": Sku.base_price,
         "sales_qty": Sku.sales_qty,
     }
-    order = SORTS[sort]
     statement = (
         select(
             found.c.sku_id,
@@ -242,12 +261,20 @@ def _page_select(found: CTE, sort: str, limit: int, last: list[Any] | None) -> S
         )
         .join(Sku, Sku.id == found.c.sku_id)
         .join(Product, Product.id == found.c.product_id)
-        .order_by(*(keys[name].desc() if desc else keys[name].asc() for name, desc in order.keys))
+        .order_by(*_ordering(keys, order))
         .limit(limit + 1)
     )
     if last is not None:
         statement = statement.where(after(keys, order, last))
     return statement.subquery("page")
+
+
+_HIT_KEYS = ("relevance", "created_at", "sku_id")
+"""Sort keys the hits carry themselves."""
+
+
+def _ordering(keys: dict[str, Any], order: SortOrder) -> list[Any]:
+    return [keys[name].desc() if desc else keys[name].asc() for name, desc in order.keys]
 
 
 def _hits(

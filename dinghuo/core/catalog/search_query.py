@@ -169,12 +169,17 @@ def _criteria(dialect: str, filters: SearchFilters) -> list[ColumnElement[bool]]
 
 def in_stock(sku_id: ColumnElement[int]) -> ColumnElement[bool]:
     """Some unit available in an active warehouse (on hand never falls below reserved)."""
-    return exists().where(
+    return exists().where(*stock_available(sku_id))
+
+
+def stock_available(sku_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    """The stock rows of ``sku_id`` with a unit available in an active warehouse."""
+    return [
         StockLevel.sku_id == sku_id,
         StockLevel.on_hand > StockLevel.reserved,
         Warehouse.id == StockLevel.warehouse_id,
         Warehouse.is_active.is_(True),
-    )
+    ]
 
 
 def _sqlite_text_matches(terms: Sequence[str]) -> ColumnElement[bool]:

@@ -17,11 +17,19 @@ from sqlalchemy import Index, UniqueConstraint, text
 import dinghuo.models  # noqa: F401  (every table registered)
 from dinghuo.core.catalog.models import SearchDocument
 from dinghuo.db import Base, TenantScoped, tenant_tables
-from dinghuo.rls import POLICY
+from dinghuo.rls import POLICY, PRIVATE_TABLES
 
 # Tables with a tenant_id that are deliberately not TenantScoped, and why.
 NOT_TENANT_SCOPED = {
     "tenant_domains": "read before any tenant is known, to resolve the request's tenant",
+}
+
+# Tables outside the models that hold tenant rows WITHOUT RLS (PostgreSQL), and why.
+# The app role must hold no privilege on them; it reaches them only through a
+# SECURITY DEFINER function that filters by the bound tenant itself.
+PRIVATE_TENANT_TABLES = {
+    "search_text_match": "the search text mirror: RLS would keep its trigram index out of plans;"
+    " read through dinghuo_search_match (docs/decisions/0003)",
 }
 
 
@@ -137,3 +145,30 @@ def test_the_app_role_owns_no_table_and_cannot_bypass_rls(postgres, db):
         owner = connection.execute(text("SELECT current_user")).scalar()
     assert owned == [], f"the app role {app_role} owns {owned}; tables belong to the owner"
     assert owner != app_role, "tests must migrate as an owner role distinct from the app role"
+
+
+@pytest.mark.postgres
+def test_tenant_rows_outside_rls_are_only_the_private_tables(postgres, db):
+    """Any table with a tenant_id but no forced RLS is listed, and the app cannot touch it."""
+    with postgres.connect() as connection:
+        unpoliced = connection.execute(
+            text(
+                "SELECT c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+                "AND NOT (c.relrowsecurity AND c.relforcerowsecurity)"
+            )
+        ).scalars()
+        unpoliced = set(unpoliced) - set(NOT_TENANT_SCOPED)
+    assert unpoliced == set(PRIVATE_TENANT_TABLES) == set(PRIVATE_TABLES)
+    with db.engine.connect() as connection:
+        for table in PRIVATE_TENANT_TABLES:
+            granted = connection.execute(
+                text(
+                    "SELECT has_table_privilege(current_user, :t, "
+                    "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')"
+                ),
+                {"t": table},
+            ).scalar()
+            assert granted is False, f"the app role holds a privilege on {table}"

@@ -328,6 +328,10 @@ def render(results: list[Result], floor: Result) -> str:
     return "\n".join(lines)
 
 
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run imports", description=__doc__)
     parser.add_argument("--keep-db", action="store_true")
@@ -337,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     from dinghuo.app import create_app
     from dinghuo.migrate import upgrade
 
+    print(f"load average (1, 5, 15 min): {_load()}; the figures are only as quiet as the machine")
     print(f"building {ROWS:,} rows as CSV and XLSX ...", flush=True)
     data = rows()
     payloads = {"products.csv": csv_bytes(data), "products.xlsx": xlsx_bytes(data)}
@@ -366,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         app.extensions["dinghuo.db"].dispose()
     print()
     print(render(results, results[0]))
+    print(f"load average at the end (1, 5, 15 min): {_load()}")
     missed = any(
         r.rows_per_s / results[0].rows_per_s < TARGET_SHARE or r.seconds >= TARGET_SECONDS
         for r in results[1:]

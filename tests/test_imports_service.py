@@ -139,3 +139,37 @@ def test_report_csv_parses(run_import, db, acme, catalog):
     rows = _report(db, acme, batch)
     assert list(csv.reader(io.StringIO("row,column\n"))) == [["row", "column"]]
     assert rows[1][:2] == ["2", "name_zh"]
+
+
+def test_reimport_updates_changed_rows_only_and_reindexes_them(run_import, db, acme, catalog):
+    first = _csv(
+        PRODUCT_HEADER,
+        "P70,鼎新 P70,DX,PHONE,P70-BLK,,颜色=黑,1,1,3999.00,4299",
+        "P70,鼎新 P70,DX,PHONE,P70-WHT,,颜色=白,1,1,3999.00,4299",
+    )
+    assert run_import(ImportKind.PRODUCTS, "p.csv", first).status == ImportStatus.APPLIED
+    second = _csv(
+        PRODUCT_HEADER,
+        "P70,鼎新 P70 Ultra,DX,PHONE,P70-BLK,,颜色=黑,1,1,3999.00,4299",
+        "P70,鼎新 P70 Ultra,DX,PHONE,P70-WHT,,颜色=白,1,1,3799.00,4299",
+        "P70,鼎新 P70 Ultra,DX,PHONE,P70-RED,,颜色=红,1,1,3999.00,4299",
+    )
+    batch = run_import(ImportKind.PRODUCTS, "p.csv", second)
+    assert batch.status == ImportStatus.APPLIED, batch.message
+    assert batch.message == (
+        "products created: 0, products updated: 1, skus created: 1, skus updated: 1"
+    )
+    with db.transaction(acme.id) as session:
+        product = session.scalar(select(Product).where(Product.code == "P70"))
+        assert product.name_zh == "鼎新 P70 Ultra"
+        skus = {s.code: s for s in product.skus}
+        assert skus["P70-WHT"].base_price == Decimal("3799.00")
+        assert (skus["P70-WHT"].position, skus["P70-RED"].position) == (1, 2)
+        texts = session.scalars(
+            select(SearchDocument.text).where(SearchDocument.product_id == product.id)
+        ).all()
+        assert len(texts) == 3 and all("鼎新p70ultra" in text for text in texts)
+    again = run_import(ImportKind.PRODUCTS, "p.csv", second)
+    assert again.message == (
+        "products created: 0, products updated: 0, skus created: 0, skus updated: 0"
+    )

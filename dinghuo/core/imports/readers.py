@@ -7,7 +7,8 @@ column checks see one kind of value:
   GB18030 (a superset of the GBK that Excel on Chinese Windows saves). A file
   that is neither is refused naming the line of the first undecodable byte.
   The delimiter (comma, semicolon or tab) is taken from the header line.
-- XLSX is read with openpyxl in read-only mode, first sheet only. Excel stores
+- XLSX is opened with openpyxl in read-only mode, first sheet only, whose XML
+  is then streamed by :mod:`dinghuo.core.imports.xlsx_rows` (fast). Excel stores
   numbers as floats, so a barcode typed as a number arrives as ``6.901234567892E+12``
   and a price as ``5999.0``: whole floats become their integer digits, others
   their shortest decimal form, never an exponent.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from dinghuo.core.imports.xlsx_rows import Sheet, open_first_sheet, sheet_rows
 from dinghuo.errors import ValidationFailed
 
 DELIMITERS = (",", ";", "\t")
@@ -111,33 +113,28 @@ def _csv_rows(reader: Any) -> Iterator[list[str]]:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = open_first_sheet(data)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ValidationFailed.field(
             "file", f"This is not a readable .xlsx workbook ({error})."
         ) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    rows = sheet_rows(sheet, cell_text)
     try:
-        header = next(rows)
+        headers = next(rows)
     except StopIteration:
-        workbook.close()
+        sheet.close()
         raise ValidationFailed.field("file", "The first sheet is empty.") from None
-    headers = [cell_text(value) for value in header]
     while headers and not headers[-1]:
         headers.pop()
-    return Table(headers, _xlsx_rows(workbook, rows))
+    return Table(headers, _xlsx_rows(sheet, rows))
 
 
-def _xlsx_rows(workbook: Any, rows: Iterator[tuple[Any, ...]]) -> Iterator[list[str]]:
+def _xlsx_rows(sheet: Sheet, rows: Iterator[list[str]]) -> Iterator[list[str]]:
     try:
-        for values in rows:
-            yield [cell_text(value) for value in values]
+        yield from rows
     finally:
-        workbook.close()
+        sheet.close()
 
 
 def cell_text(value: Any) -> str:

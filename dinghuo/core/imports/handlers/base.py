@@ -67,14 +67,37 @@ class Report:
         Parsers raise :class:`CellError`, or the catalog rules'
         :class:`ValidationFailed` whose reason is reported as is.
         """
-        try:
-            return parse(row.get(key))
-        except CellError as error:
-            self.add(row, key, str(error))
-        except ValidationFailed as error:
-            reasons = [r for rs in error.fields.values() for r in rs] or [error.message]
-            self.add(row, key, reasons[0])
+        ok, result = _outcome(parse, row.get(key))
+        if ok:
+            return result
+        self.add(row, key, result)
         return None
+
+    def check_cached(
+        self, row: Row, key: str, parse: Callable[[str], Any], cache: dict[str, Any]
+    ) -> Any:
+        """:meth:`check` for a column whose values repeat (statuses, prices, variants):
+        each distinct value is parsed once per file. ``parse`` must be pure and its result
+        must not be mutated by the caller."""
+        value = row.cells.get(key, "")
+        outcome = cache.get(value)
+        if outcome is None:
+            outcome = cache[value] = _outcome(parse, value)
+        if outcome[0]:
+            return outcome[1]
+        self.add(row, key, outcome[1])
+        return None
+
+
+def _outcome(parse: Callable[[str], Any], value: str) -> tuple[bool, Any]:
+    """(True, parsed value) or (False, the reason the value is wrong)."""
+    try:
+        return True, parse(value)
+    except CellError as error:
+        return False, str(error)
+    except ValidationFailed as error:
+        reasons = [r for rs in error.fields.values() for r in rs] or [error.message]
+        return False, reasons[0]
 
 
 def keyed_rows(rows: Iterable[list[str]], positions: dict[str, int]) -> Iterator[Row]:

@@ -15,6 +15,7 @@ indexer for every product touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import insert, select
 from dinghuo.core.catalog import rules
 from dinghuo.core.catalog.models import Brand, Category, Product, ProductStatus, Sku
 from dinghuo.core.catalog.search_index import index_products
+from dinghuo.core.imports.bulk import copy_upsert, is_postgresql
 from dinghuo.core.imports.columns import CellError, Column, Spec
 from dinghuo.core.imports.handlers.base import (
     ImportContext,
@@ -154,7 +156,44 @@ def format_variant(variant: dict[str, Any]) -> str:
     return ";".join(f"{axis}={value}" for axis, value in variant.items())
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+"""Control characters and line breaks: what a one-line name may not contain."""
+
+
+def _code(max_length: int, slow: Callable[[str], str]) -> Callable[[str], str]:
+    """A code parser: the common valid code checked by one regex; anything else by the
+    catalog rule, for its exact reason."""
+    pattern = rules.CODE_PATTERN
+
+    def parse(value: str) -> str:
+        upper = value.upper()
+        if len(upper) <= max_length and pattern.fullmatch(upper):
+            return upper
+        return slow(value)
+
+    return parse
+
+
+def _name(field_name: str, max_length: int, *, required: bool = True) -> Callable[[str], str]:
+    """A one-line name parser: fast when the cell is fine, the catalog rule's reason when not."""
+    search = _CONTROL.search
+
+    def parse(value: str) -> str:
+        if (value or not required) and len(value) <= max_length and not search(value):
+            return value
+        return rules.name(field_name, value, max_length, required=required)
+
+    return parse
+
+
 def _barcode(value: str) -> str:
+    if not value:
+        return ""
+    if len(value) in rules.BARCODE_LENGTHS and value.isascii() and value.isdigit():
+        odd = sum(map(int, value[-2::-2]))
+        even = sum(map(int, value[-3::-2]))
+        if (10 - (odd * 3 + even) % 10) % 10 == int(value[-1]):
+            return value
     if "e+" in value.lower():
         raise CellError(
             "Excel turned this barcode into a rounded number (e.g. 6.9E+12); "
@@ -176,8 +215,20 @@ def _money(field_name: str, value: str) -> Decimal:
     return rules.validate_money(field_name, value.replace(",", "")) if value else Decimal("0.00")
 
 
-_SKU_PARSERS: dict[str, Any] = {
+_UNIQUE_PARSERS: dict[str, Callable[[str], Any]] = {
+    "product_code": _code(rules.PRODUCT_CODE_MAX, rules.validate_product_code),
+    "sku_code": _code(rules.SKU_CODE_MAX, rules.validate_sku_code),
+    "name_zh": _name("name_zh", 200),
+    "name_en": _name("name_en", 200, required=False),
+    "model_number": _name("model_number", 100, required=False),
     "barcode": _barcode,
+}
+"""Columns whose values differ on most rows: parsed on every row, fast on the happy path."""
+
+_REPEATED_PARSERS: dict[str, Callable[[str], Any]] = {
+    "brand_code": lambda v: rules.validate_brand_code(v) if v else "",
+    "category_code": lambda v: rules.validate_category_code(v) if v else "",
+    "product_status": lambda v: _status(v, ProductStatus.DRAFT),
     "variant": parse_variant,
     "sku_status": lambda v: _status(v, ProductStatus.ACTIVE),
     "moq": lambda v: rules.validate_moq(_int(v)) if v else 1,
@@ -189,6 +240,7 @@ _SKU_PARSERS: dict[str, Any] = {
     "msrp": lambda v: _money("msrp", v),
     "base_price": lambda v: _money("base_price", v),
 }
+"""Columns whose values repeat across a file: each distinct value is parsed once."""
 
 
 @dataclass
@@ -221,20 +273,38 @@ class ProductsHandler:
         sku_rows: dict[str, int] = {}
         barcode_rows: dict[str, int] = {}
         parsed: list[tuple[Row, str | None, str | None, dict[str, Any], dict[str, Any]]] = []
+        check, check_cached = report.check, report.check_cached
+        parse_product_code = _UNIQUE_PARSERS["product_code"]
+        parse_sku_code = _UNIQUE_PARSERS["sku_code"]
+        product_keys = [
+            (key, _UNIQUE_PARSERS.get(key), _REPEATED_PARSERS.get(key), {})
+            for key in PRODUCT_KEYS
+            if key in present
+        ]
+        sku_keys = [
+            (key, _UNIQUE_PARSERS.get(key), _REPEATED_PARSERS.get(key), {})
+            for key in SKU_KEYS
+            if key in present
+        ]
+        pack_rule = {"moq", "order_multiple"} <= present
         for row in rows:
-            product_code = report.check(row, "product_code", rules.validate_product_code)
-            sku_code = report.check(row, "sku_code", rules.validate_sku_code)
+            product_code = check(row, "product_code", parse_product_code)
+            sku_code = check(row, "sku_code", parse_sku_code)
             if sku_code is not None and not first_seen(report, row, "sku_code", sku_code, sku_rows):
                 sku_code = None
-            product = self._product_values(row, report, present)
+            product = {
+                key: check(row, key, unique) if unique else check_cached(row, key, parse, cache)
+                for key, unique, parse, cache in product_keys
+            }
             sku = {
-                key: report.check(row, key, _SKU_PARSERS[key]) for key in SKU_KEYS if key in present
+                key: check(row, key, unique) if unique else check_cached(row, key, parse, cache)
+                for key, unique, parse, cache in sku_keys
             }
             barcode = sku.get("barcode")
             if barcode:
                 first_seen(report, row, "barcode", barcode, barcode_rows)
-            if {"moq", "order_multiple"} <= present and sku["moq"] and sku["order_multiple"]:
-                report.check(
+            if pack_rule and sku["moq"] and sku["order_multiple"]:
+                check(
                     row,
                     "moq",
                     lambda _, s=sku: rules.validate_moq_and_multiple(s["moq"], s["order_multiple"]),
@@ -320,35 +390,6 @@ class ProductsHandler:
         return plan
 
     @staticmethod
-    def _product_values(row: Row, report: Report, present: set[str]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if "name_zh" in present:
-            values["name_zh"] = report.check(
-                row, "name_zh", lambda v: rules.name("name_zh", v, 200)
-            )
-        if "name_en" in present:
-            values["name_en"] = report.check(
-                row, "name_en", lambda v: rules.name("name_en", v, 200, required=False)
-            )
-        if "model_number" in present:
-            values["model_number"] = report.check(
-                row, "model_number", lambda v: rules.name("model_number", v, 100, required=False)
-            )
-        if "brand_code" in present:
-            values["brand_code"] = report.check(
-                row, "brand_code", lambda v: rules.validate_brand_code(v) if v else ""
-            )
-        if "category_code" in present:
-            values["category_code"] = report.check(
-                row, "category_code", lambda v: rules.validate_category_code(v) if v else ""
-            )
-        if "product_status" in present:
-            values["product_status"] = report.check(
-                row, "product_status", lambda v: _status(v, ProductStatus.DRAFT)
-            )
-        return values
-
-    @staticmethod
     def _agree(
         row: Row, report: Report, first: dict[str, Any], values: dict[str, Any], first_row: int
     ) -> None:
@@ -384,19 +425,14 @@ class ProductsHandler:
             if stored is None:
                 new_products.append({"tenant_id": tenant_id, "code": code, **row})
             elif any(stored[k] != v for k, v in row.items()):
-                changed_products.append({"b_id": stored["id"], **row})
-        table = Product.__table__
-        for chunk in chunks(new_products):
-            result = session.execute(insert(table).returning(table.c.id, table.c.code), list(chunk))
-            product_ids.update({code: pid for pid, code in result})
-        bulk_update(session, table, changed_products)
+                changed_products.append(
+                    {"tenant_id": tenant_id, "code": code, **row, "b_id": stored["id"]}
+                )
+        product_ids.update(_write_products(session, new_products, changed_products))
 
         new_skus: list[dict[str, Any]] = []
         changed_skus: list[dict[str, Any]] = []
-        touched: set[int] = {
-            product_ids[c] for c in plan.products if c not in plan.existing_products
-        }
-        touched.update(r["b_id"] for r in changed_products)
+        touched: set[int] = {product_ids[p["code"]] for p in new_products + changed_products}
         for code, values in plan.skus.items():
             row = {
                 _SKU_FIELD.get(k, k): v
@@ -405,21 +441,30 @@ class ProductsHandler:
             }
             stored = plan.existing_skus.get(code)
             if stored is None:
+                product_id = product_ids[values["product_code"]]
                 new_skus.append(
                     {
                         "tenant_id": tenant_id,
                         "code": code,
-                        "product_id": product_ids[values["product_code"]],
+                        "product_id": product_id,
                         "position": values["position"],
                         **row,
                     }
                 )
-                touched.add(product_ids[values["product_code"]])
+                touched.add(product_id)
             elif any(stored[k] != v for k, v in row.items()):
-                changed_skus.append({"b_id": stored["id"], **row})
+                changed_skus.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "code": code,
+                        "product_id": stored["product_id"],
+                        "position": stored["position"],
+                        **row,
+                        "b_id": stored["id"],
+                    }
+                )
                 touched.add(stored["product_id"])
-        bulk_insert(session, Sku.__table__, new_skus, progress)
-        bulk_update(session, Sku.__table__, changed_skus)
+        _write_skus(session, new_skus, changed_skus, progress)
         progress(len(plan.skus))
         if touched:
             index_products(session, sorted(touched))
@@ -429,3 +474,54 @@ class ProductsHandler:
             "skus_created": len(new_skus),
             "skus_updated": len(changed_skus),
         }
+
+
+_INSERT_ONLY = ("tenant_id", "code", "product_id", "position", "b_id")
+"""Keys of a written row that an update never changes (the conflict key, the owner, the id)."""
+
+
+def _write_products(
+    session: TenantSession, new: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert the new products and update the changed ones; the new ones' ids by code."""
+    table = Product.__table__
+    if is_postgresql(session):
+        rows = new + [{k: v for k, v in r.items() if k != "b_id"} for r in changed]
+        update_columns = [k for k in rows[0] if k not in _INSERT_ONLY] if rows else []
+        written = copy_upsert(
+            session,
+            table,
+            rows,
+            conflict=("tenant_id", "code"),
+            update=update_columns,
+            returning=("id", "code"),
+        )
+        return {code: product_id for product_id, code in written}
+    ids: dict[str, int] = {}
+    for chunk in chunks(new):
+        result = session.execute(insert(table).returning(table.c.id, table.c.code), list(chunk))
+        ids.update({code: product_id for product_id, code in result})
+    bulk_update(session, table, [_update_values(r) for r in changed])
+    return ids
+
+
+def _update_values(row: dict[str, Any]) -> dict[str, Any]:
+    """The id (``b_id``) and data columns of a changed row, for :func:`bulk_update`."""
+    return {k: v for k, v in row.items() if k == "b_id" or k not in _INSERT_ONLY}
+
+
+def _write_skus(
+    session: TenantSession,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    progress: Progress,
+) -> None:
+    """Insert the new SKUs and update the changed ones (of their data columns only)."""
+    table = Sku.__table__
+    if is_postgresql(session):
+        rows = new + [{k: v for k, v in r.items() if k != "b_id"} for r in changed]
+        update_columns = [k for k in rows[0] if k not in _INSERT_ONLY] if rows else []
+        copy_upsert(session, table, rows, conflict=("tenant_id", "code"), update=update_columns)
+        return
+    bulk_insert(session, table, new, progress)
+    bulk_update(session, table, [_update_values(r) for r in changed])

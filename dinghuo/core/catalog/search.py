@@ -128,7 +128,9 @@ def search_catalog(
     )
     dialect = session.get_bind().dialect.name
     matching = hits(dialect, session.tenant_id, filters, dealer)
-    rows, next_cursor, counted = _page_and_facets(session, matching, sort, limit, last)
+    rows, next_cursor, counted = _page_and_facets(
+        session, matching, sort, limit, last, searched=bool(terms)
+    )
     return SearchResult(
         items=_hits(session, principal, dealer, rows),
         facets=counted,
@@ -179,7 +181,13 @@ def _with_descendants(session: TenantSession, category_id: int) -> list[int]:
 
 
 def _page_and_facets(
-    session: TenantSession, matching: Any, sort: str, limit: int, last: list[Any] | None
+    session: TenantSession,
+    matching: Any,
+    sort: str,
+    limit: int,
+    last: list[Any] | None,
+    *,
+    searched: bool,
 ) -> tuple[list[Any], str | None, Facets]:
     """The page and every facet count in one ``UNION ALL`` over one hits CTE.
 
@@ -200,7 +208,7 @@ def _page_and_facets(
     padding = len(page.c) + 1
     counts = [
         part.add_columns(*(null() for _ in range(padding)))
-        for part in facet_parts(found, session.tenant_id)
+        for part in facet_parts(found, session.tenant_id, few=searched)
     ]
     rows = session.execute(union_all(page_part, *counts)).all()
     page_rows = sorted((r for r in rows if r.facet_kind == "page"), key=lambda r: r.page_rank)

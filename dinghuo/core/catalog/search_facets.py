@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Select, String, func, literal, null, select
+from sqlalchemy import CTE, Integer, Select, String, exists, func, literal, null, select
 
 from dinghuo.core.catalog.models import (
     Brand,
@@ -61,32 +61,43 @@ class Facets:
     total: int = 0
 
 
-def facet_parts(hits: CTE, tenant_id: int) -> list[Select[Any]]:
+def facet_parts(hits: CTE, tenant_id: int, *, few: bool) -> list[Select[Any]]:
     """Count the ``hits`` CTE every way: one ``SELECT`` per kind, to ``UNION ALL``.
 
     The link tables are also filtered by ``tenant_id`` as a value (RLS does it too,
     but through ``current_setting``, which the planner cannot estimate): a big
     tenant's share is then known, and each hit is probed rather than all of the
-    tenant's links hashed.
+    tenant's links hashed. ``few`` (the hits of a text query): count in-stock
+    hits by one index probe each (a scalar subquery, which the planner never
+    hashes) rather than a semi-join, which it would plan by hashing all of a
+    big tenant's stock (it cannot estimate the text lookup's rows); without a
+    query the hits are the whole filtered catalog and the semi-join is right.
     """
     none_id = null().cast(Integer)
     blank = literal("", String)
-    stocked = (
-        select(StockLevel.sku_id)
-        .select_from(StockLevel, Warehouse)
-        .where(StockLevel.tenant_id == tenant_id, *stock_available(hits.c.sku_id))
-        .limit(1)
-        .scalar_subquery()
-    )
+    own_stock = (StockLevel.tenant_id == tenant_id, *stock_available(hits.c.sku_id))
+    if few:
+        probe = select(StockLevel.sku_id).select_from(StockLevel, Warehouse).where(*own_stock)
+        in_stock = select(
+            literal("in_stock"),
+            none_id,
+            blank,
+            blank,
+            blank,
+            blank,
+            func.count(probe.limit(1).scalar_subquery()),
+        ).select_from(hits)
+    else:
+        in_stock = (
+            select(literal("in_stock"), none_id, blank, blank, blank, blank, func.count())
+            .select_from(hits)
+            .where(exists().where(*own_stock))
+        )
     parts = [
         select(literal("total"), none_id, blank, blank, blank, blank, func.count()).select_from(
             hits
         ),
-        # One index probe per hit (a scalar subquery is never hashed): the planner,
-        # underestimating a big tenant's hits, would otherwise hash all its stock.
-        select(
-            literal("in_stock"), none_id, blank, blank, blank, blank, func.count(stocked)
-        ).select_from(hits),
+        in_stock,
         select(
             literal("category"),
             Category.id,

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dinghuo.core.catalog import rules
 from dinghuo.core.catalog.models import Brand, Category, Product, ProductStatus, Sku
@@ -216,16 +217,16 @@ def _money(field_name: str, value: str) -> Decimal:
 
 
 _UNIQUE_PARSERS: dict[str, Callable[[str], Any]] = {
-    "product_code": _code(rules.PRODUCT_CODE_MAX, rules.validate_product_code),
     "sku_code": _code(rules.SKU_CODE_MAX, rules.validate_sku_code),
+    "barcode": _barcode,
+}
+"""Columns whose values differ on every row: parsed on every row, fast on the happy path."""
+
+_REPEATED_PARSERS: dict[str, Callable[[str], Any]] = {
+    "product_code": _code(rules.PRODUCT_CODE_MAX, rules.validate_product_code),
     "name_zh": _name("name_zh", 200),
     "name_en": _name("name_en", 200, required=False),
     "model_number": _name("model_number", 100, required=False),
-    "barcode": _barcode,
-}
-"""Columns whose values differ on most rows: parsed on every row, fast on the happy path."""
-
-_REPEATED_PARSERS: dict[str, Callable[[str], Any]] = {
     "brand_code": lambda v: rules.validate_brand_code(v) if v else "",
     "category_code": lambda v: rules.validate_category_code(v) if v else "",
     "product_status": lambda v: _status(v, ProductStatus.DRAFT),
@@ -240,7 +241,8 @@ _REPEATED_PARSERS: dict[str, Callable[[str], Any]] = {
     "msrp": lambda v: _money("msrp", v),
     "base_price": lambda v: _money("base_price", v),
 }
-"""Columns whose values repeat across a file: each distinct value is parsed once."""
+"""Columns whose values repeat across a file (the product's on each of its SKU rows):
+each distinct value is parsed once."""
 
 
 @dataclass
@@ -255,6 +257,11 @@ class ProductPlan:
 
 
 def _lookup(session: TenantSession, column: Any, codes: set[str], *selected: Any) -> list[Any]:
+    """The rows whose ``column`` is one of ``codes``: one query with an array on PostgreSQL,
+    ``IN`` lists of ``CHUNK`` elsewhere."""
+    if is_postgresql(session):
+        values = bindparam("codes", sorted(codes), type_=ARRAY(column.type))
+        return list(session.execute(select(*selected).where(column == any_(values))).all())
     found: list[Any] = []
     for chunk in chunks(sorted(codes)):
         found.extend(session.execute(select(*selected).where(column.in_(chunk))).all())
@@ -274,7 +281,7 @@ class ProductsHandler:
         barcode_rows: dict[str, int] = {}
         parsed: list[tuple[Row, str | None, str | None, dict[str, Any], dict[str, Any]]] = []
         check, check_cached = report.check, report.check_cached
-        parse_product_code = _UNIQUE_PARSERS["product_code"]
+        parse_product_code, product_codes = _REPEATED_PARSERS["product_code"], {}
         parse_sku_code = _UNIQUE_PARSERS["sku_code"]
         product_keys = [
             (key, _UNIQUE_PARSERS.get(key), _REPEATED_PARSERS.get(key), {})
@@ -288,7 +295,7 @@ class ProductsHandler:
         ]
         pack_rule = {"moq", "order_multiple"} <= present
         for row in rows:
-            product_code = check(row, "product_code", parse_product_code)
+            product_code = check_cached(row, "product_code", parse_product_code, product_codes)
             sku_code = check(row, "sku_code", parse_sku_code)
             if sku_code is not None and not first_seen(report, row, "sku_code", sku_code, sku_rows):
                 sku_code = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import selectinload
@@ -45,9 +45,10 @@ from dinghuo.core.catalog.models import (
 )
 from dinghuo.core.catalog.search import index_products
 from dinghuo.core.catalog.visibility import browsable_by, product_for_dealer, sku_for_dealer
+from dinghuo.core.checks import load, reject_unknown, require
 from dinghuo.core.crm.models import Dealer, DealerGroup
 from dinghuo.core.crm.service import get_dealer
-from dinghuo.db import Base, TenantSession
+from dinghuo.db import TenantSession
 from dinghuo.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
@@ -106,29 +107,8 @@ BRAND_SORTS = {"code": Brand.code, "name": Brand.name}
 TAG_SORTS = {"name": Tag.name}
 CODE_SORTS = {"code": DealerSkuCode.code, "id": DealerSkuCode.id}
 
-M = TypeVar("M", bound=Base)
-
 
 # --- shared helpers ------------------------------------------------------------------------
-
-
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
-
-
-def _load(session: TenantSession, model: type[M], object_id: Any) -> M | None:
-    """One row of the bound tenant, always through a query the tenant guard filters."""
-    if isinstance(object_id, bool) or not isinstance(object_id, int):
-        return None
-    query: Select[Any] = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
-    return session.scalar(query)
-
-
-def _reject_unknown(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    for field in changes:
-        if field not in allowed:
-            raise ValidationFailed.field(field, "Unknown field.")
 
 
 def _duplicate(field: str, message: str) -> Conflict:
@@ -178,7 +158,7 @@ def get_category(session: TenantSession, actor: Principal | None, category_id: i
         actor.can(Permission.CATALOG_READ) or actor.can(Permission.CATALOG_BROWSE)
     ):
         raise PermissionDenied(f"This needs the permission: {Permission.CATALOG_READ.value}.")
-    category = _load(session, Category, category_id)
+    category = load(session, Category, category_id)
     if category is None:
         raise NotFound("No such category.")
     return category
@@ -195,7 +175,7 @@ def list_categories(
     sort: str | None = None,
 ) -> Page:
     """One page of categories; ``parent_id`` lists its children, ``roots`` the top level."""
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     query = select(Category)
     if parent_id is not None:
         query = query.where(Category.parent_id == parent_id)
@@ -284,7 +264,7 @@ def _renumber(categories: Sequence[Category]) -> None:
 def _category_values(
     session: TenantSession, changes: Mapping[str, Any], own_id: int | None
 ) -> dict[str, Any]:
-    _reject_unknown(changes, CATEGORY_FIELDS)
+    reject_unknown(changes, CATEGORY_FIELDS)
     values: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "code":
@@ -302,7 +282,7 @@ def _category_values(
 def _parent(session: TenantSession, parent_id: Any) -> Category | None:
     if parent_id is None:
         return None
-    parent = _load(session, Category, parent_id)
+    parent = load(session, Category, parent_id)
     if parent is None:
         raise ValidationFailed.field("parent_id", "No such category.")
     return parent
@@ -325,7 +305,7 @@ def create_category(
     parent_id: int | None = None,
 ) -> Category:
     """Add a category under ``parent_id`` (or at the top), after its last sibling."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     values = _category_values(
         session, {"code": code, "name_zh": name_zh, "name_en": name_en}, own_id=None
     )
@@ -349,7 +329,7 @@ def update_category(
     session: TenantSession, actor: Principal | None, category_id: int, **changes: Any
 ) -> Category:
     """Rename a category or change its code (products in it are re-indexed)."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     category = get_category(session, actor, category_id)
     values = _category_values(session, changes, own_id=category.id)
     changed = {f: v for f, v in values.items() if getattr(category, f) != v}
@@ -376,7 +356,7 @@ def move_category(
     parent reorders the siblings. Spec values its products no longer have an
     attribute for (the template changes with the ancestors) are dropped.
     """
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     category = get_category(session, actor, category_id)
     parent = _parent(session, parent_id)
     if parent is not None and category.id in ancestor_ids(session, parent.id):
@@ -417,7 +397,7 @@ def reorder_categories(
     category_ids: Sequence[int],
 ) -> list[Category]:
     """Give the children of ``parent_id`` the order of ``category_ids`` (all of them, once)."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     parent = _parent(session, parent_id)
     siblings = {c.id: c for c in session.scalars(_sibling_query(parent.id if parent else None))}
     if sorted(category_ids) != sorted(siblings) or len(set(category_ids)) != len(category_ids):
@@ -439,7 +419,7 @@ def reorder_categories(
 
 def delete_category(session: TenantSession, actor: Principal | None, category_id: int) -> None:
     """Delete an empty category; one with children or products is refused (409)."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     category = get_category(session, actor, category_id)
     if session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1)):
         raise Conflict("This category has subcategories; move or delete them first.")
@@ -479,7 +459,7 @@ def list_attributes(
     session: TenantSession, actor: Principal | None, category_id: int, *, inherited: bool = False
 ) -> list[SpecAttribute]:
     """A category's own attributes, or (``inherited``) its full template."""
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     category = get_category(session, actor, category_id)
     if inherited:
         return template_for(session, category.id)
@@ -489,9 +469,9 @@ def list_attributes(
 def get_attribute(
     session: TenantSession, actor: Principal | None, category_id: int, attribute_id: int
 ) -> SpecAttribute:
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     category = get_category(session, actor, category_id)
-    attribute = _load(session, SpecAttribute, attribute_id)
+    attribute = load(session, SpecAttribute, attribute_id)
     if attribute is None or attribute.category_id != category.id:
         raise NotFound("No such attribute.")
     return attribute
@@ -503,7 +483,7 @@ def _attribute_values(
     changes: Mapping[str, Any],
     own: SpecAttribute | None,
 ) -> dict[str, Any]:
-    _reject_unknown(changes, ATTRIBUTE_FIELDS)
+    reject_unknown(changes, ATTRIBUTE_FIELDS)
     values: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "code":
@@ -561,7 +541,7 @@ def create_attribute(
     session: TenantSession, actor: Principal | None, category_id: int, **fields: Any
 ) -> SpecAttribute:
     """Add a line to a category's spec template (last unless ``position`` is given)."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     category = get_category(session, actor, category_id)
     for required in ("code", "name_zh"):
         if required not in fields:
@@ -590,7 +570,7 @@ def update_attribute(
     **changes: Any,
 ) -> SpecAttribute:
     """Change an attribute; a new kind or choice list must still accept every product's value."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     attribute = get_attribute(session, actor, category_id, attribute_id)
     values = _attribute_values(session, attribute.category, changes, own=attribute)
     changed = {f: v for f, v in values.items() if getattr(attribute, f) != v}
@@ -626,7 +606,7 @@ def delete_attribute(
     session: TenantSession, actor: Principal | None, category_id: int, attribute_id: int
 ) -> None:
     """Remove an attribute and every product's value for it."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     attribute = get_attribute(session, actor, category_id, attribute_id)
     product_ids = _products_with_values(session, attribute.id)
     session.execute(delete(ProductSpec).where(ProductSpec.attribute_id == attribute.id))
@@ -648,8 +628,8 @@ def delete_attribute(
 
 
 def get_brand(session: TenantSession, actor: Principal | None, brand_id: int) -> Brand:
-    _require(actor, Permission.CATALOG_READ)
-    brand = _load(session, Brand, brand_id)
+    require(actor, Permission.CATALOG_READ)
+    brand = load(session, Brand, brand_id)
     if brand is None:
         raise NotFound("No such brand.")
     return brand
@@ -663,7 +643,7 @@ def list_brands(
     cursor: str | None = None,
     sort: str | None = None,
 ) -> Page:
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     return paginate(
         session,
         select(Brand),
@@ -679,7 +659,7 @@ def list_brands(
 def _brand_values(
     session: TenantSession, changes: Mapping[str, Any], own_id: int | None
 ) -> dict[str, Any]:
-    _reject_unknown(changes, frozenset({"code", "name"}))
+    reject_unknown(changes, frozenset({"code", "name"}))
     values: dict[str, Any] = {}
     if "code" in changes:
         values["code"] = rules.validate_brand_code(changes["code"])
@@ -692,7 +672,7 @@ def _brand_values(
 
 
 def create_brand(session: TenantSession, actor: Principal | None, *, code: str, name: str) -> Brand:
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     brand = Brand(**_brand_values(session, {"code": code, "name": name}, own_id=None))
     session.add(brand)
     session.flush()
@@ -704,7 +684,7 @@ def update_brand(
     session: TenantSession, actor: Principal | None, brand_id: int, **changes: Any
 ) -> Brand:
     """Rename a brand or change its code; its products are re-indexed."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     brand = get_brand(session, actor, brand_id)
     values = _brand_values(session, changes, own_id=brand.id)
     changed = {f: v for f, v in values.items() if getattr(brand, f) != v}
@@ -718,7 +698,7 @@ def update_brand(
 
 def delete_brand(session: TenantSession, actor: Principal | None, brand_id: int) -> None:
     """Delete a brand no product uses (409 otherwise)."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     brand = get_brand(session, actor, brand_id)
     if session.scalar(select(Product.id).where(Product.brand_id == brand.id).limit(1)):
         raise Conflict("Products of this brand exist; change their brand first.")
@@ -727,8 +707,8 @@ def delete_brand(session: TenantSession, actor: Principal | None, brand_id: int)
 
 
 def get_tag(session: TenantSession, actor: Principal | None, tag_id: int) -> Tag:
-    _require(actor, Permission.CATALOG_READ)
-    tag = _load(session, Tag, tag_id)
+    require(actor, Permission.CATALOG_READ)
+    tag = load(session, Tag, tag_id)
     if tag is None:
         raise NotFound("No such tag.")
     return tag
@@ -742,7 +722,7 @@ def list_tags(
     cursor: str | None = None,
     sort: str | None = None,
 ) -> Page:
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     return paginate(
         session,
         select(Tag),
@@ -764,7 +744,7 @@ def _tag_name(session: TenantSession, value: Any, own_id: int | None) -> str:
 
 
 def create_tag(session: TenantSession, actor: Principal | None, *, name: str) -> Tag:
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     tag = Tag(name=_tag_name(session, name, None))
     session.add(tag)
     session.flush()
@@ -778,7 +758,7 @@ def _tagged(session: TenantSession, tag_id: int) -> list[int]:
 
 def update_tag(session: TenantSession, actor: Principal | None, tag_id: int, *, name: str) -> Tag:
     """Rename a tag; products carrying it are re-indexed."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     tag = get_tag(session, actor, tag_id)
     new_name = _tag_name(session, name, tag.id)
     if new_name != tag.name:
@@ -790,7 +770,7 @@ def update_tag(session: TenantSession, actor: Principal | None, tag_id: int, *, 
 
 def delete_tag(session: TenantSession, actor: Principal | None, tag_id: int) -> None:
     """Delete a tag; it is taken off every product."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     tag = get_tag(session, actor, tag_id)
     product_ids = _tagged(session, tag.id)
     session.execute(delete(ProductTag).where(ProductTag.tag_id == tag.id))
@@ -891,7 +871,7 @@ def get_product(session: TenantSession, actor: Principal | None, product_id: int
         raise NotFound("No such product.")
     if dealer is not None:
         return product_for_dealer(session, dealer, product_id)
-    product = _load(session, Product, product_id)
+    product = load(session, Product, product_id)
     if product is None:
         raise NotFound("No such product.")
     return product
@@ -899,7 +879,7 @@ def get_product(session: TenantSession, actor: Principal | None, product_id: int
 
 def managed_product(session: TenantSession, actor: Principal | None, product_id: int) -> Product:
     """The product, for a change: ``catalog:manage`` first, then the same NotFound as reads."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     return get_product(session, actor, product_id)
 
 
@@ -929,7 +909,7 @@ def _product_values(
     session: TenantSession, changes: Mapping[str, Any], own_id: int | None
 ) -> dict[str, Any]:
     """Validate and normalise product fields; nothing is written until all pass."""
-    _reject_unknown(changes, PRODUCT_FIELDS)
+    reject_unknown(changes, PRODUCT_FIELDS)
     values: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "code":
@@ -944,11 +924,11 @@ def _product_values(
         elif field == "description":
             values[field] = rules.text(field, value, 20_000)
         elif field == "brand_id":
-            if value is not None and _load(session, Brand, value) is None:
+            if value is not None and load(session, Brand, value) is None:
                 raise ValidationFailed.field(field, "No such brand.")
             values[field] = value
         elif field == "category_id":
-            if value is not None and _load(session, Category, value) is None:
+            if value is not None and load(session, Category, value) is None:
                 raise ValidationFailed.field(field, "No such category.")
             values[field] = value
         elif field == "status":
@@ -1142,7 +1122,7 @@ def create_product(
     spec values by kind), then written at once; a duplicate product or SKU
     code is a 409 naming the field.
     """
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     if skus is not None and matrix is not None:
         raise ValidationFailed.field("matrix", "Give either skus or matrix, not both.")
     values = _product_values(
@@ -1274,7 +1254,7 @@ def get_sku(session: TenantSession, actor: Principal | None, sku_id: int) -> Sku
         if isinstance(sku_id, bool) or not isinstance(sku_id, int):
             raise NotFound("No such SKU.")
         return sku_for_dealer(session, dealer, sku_id)
-    sku = _load(session, Sku, sku_id)
+    sku = load(session, Sku, sku_id)
     if sku is None:
         raise NotFound("No such SKU.")
     return sku
@@ -1299,7 +1279,7 @@ def add_sku(session: TenantSession, actor: Principal | None, product_id: int, **
 
 def update_sku(session: TenantSession, actor: Principal | None, sku_id: int, **changes: Any) -> Sku:
     """Change a SKU's fields (:data:`SKU_FIELDS`); the audit entry lists what changed."""
-    _require(actor, Permission.CATALOG_MANAGE)
+    require(actor, Permission.CATALOG_MANAGE)
     sku = get_sku(session, actor, sku_id)
     product = sku.product
     values = _sku_values(changes, product.variant_axes, sku)
@@ -1423,7 +1403,7 @@ def set_relations(
             raise ValidationFailed.field(
                 f"{label}.related_id", "A product cannot be related to itself."
             )
-        if _load(session, Product, related_id) is None:
+        if load(session, Product, related_id) is None:
             raise ValidationFailed.field(f"{label}.related_id", "No such product.")
         wanted.add((related_id, kind))
     current = list(
@@ -1462,7 +1442,7 @@ def list_visibility(
     session: TenantSession, actor: Principal | None, product_id: int
 ) -> list[ProductVisibility]:
     """Who may see the product (staff only); no rules means every dealer."""
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     product = get_product(session, actor, product_id)
     query = (
         select(ProductVisibility)
@@ -1480,7 +1460,7 @@ def _visibility_value(
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     model = DealerGroup if scope == VisibilityScope.GROUP else Dealer
-    if _load(session, model, value) is None:
+    if load(session, model, value) is None:
         noun = "dealer group" if scope == VisibilityScope.GROUP else "dealer"
         raise ValidationFailed.field(label, f"No such {noun}.")
     return str(value)
@@ -1535,7 +1515,7 @@ def set_visibility(
 
 
 def _own_dealer_id(actor: Principal | None) -> int:
-    _require(actor, Permission.CATALOG_BROWSE)
+    require(actor, Permission.CATALOG_BROWSE)
     if actor is None or actor.dealer_id is None:
         raise NotFound("You do not belong to a dealer.")
     return actor.dealer_id
@@ -1564,7 +1544,7 @@ def list_dealer_sku_codes(
     sort: str | None = None,
 ) -> Page:
     """A dealer's own SKU codes, as staff see them."""
-    _require(actor, Permission.CATALOG_READ)
+    require(actor, Permission.CATALOG_READ)
     dealer = get_dealer(session, dealer_id, actor)
     return _codes_page(session, dealer.id, limit=limit, cursor=cursor, sort=sort)
 
@@ -1594,7 +1574,7 @@ def get_my_sku_code(session: TenantSession, actor: Principal | None, code_id: in
 
     Another dealer's code is a NotFound like a missing one.
     """
-    row = _load(session, DealerSkuCode, code_id)
+    row = load(session, DealerSkuCode, code_id)
     if row is None:
         raise NotFound("No such code.")
     if actor is None or actor.can(Permission.CATALOG_READ):
@@ -1618,7 +1598,7 @@ def _code_values(
     changes: Mapping[str, Any],
     own_id: int | None,
 ) -> dict[str, Any]:
-    _reject_unknown(changes, frozenset({"sku_id", "code"}))
+    reject_unknown(changes, frozenset({"sku_id", "code"}))
     values: dict[str, Any] = {}
     if "code" in changes:
         values["code"] = rules.validate_dealer_sku_code(changes["code"])

@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from dinghuo.api.pagination import Page, paginate
+from dinghuo.core.checks import load, reject_unknown, require, text
 from dinghuo.core.crm.models import (
     AddressKind,
     Dealer,
@@ -32,7 +33,7 @@ from dinghuo.core.crm.models import (
     DealerStatus,
     PaymentTerms,
 )
-from dinghuo.db import Base, TenantSession, utcnow
+from dinghuo.db import TenantSession, utcnow
 from dinghuo.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.models import Role, User
@@ -105,15 +106,8 @@ _ADDRESS_TEXT = {
 _CONTACT_TEXT = {"name": (100, True), "title": (100, False), "phone": (40, False)}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-M = TypeVar("M", bound=Base)
-
 
 # --- authorisation -------------------------------------------------------------------------
-
-
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
 
 
 def _may_read_dealer(actor: Principal | None, dealer_id: int) -> bool:
@@ -125,39 +119,11 @@ def _may_read_dealer(actor: Principal | None, dealer_id: int) -> bool:
     raise PermissionDenied(f"This needs the permission: {Permission.DEALERS_READ.value}.")
 
 
-def _load(session: TenantSession, model: type[M], object_id: int) -> M | None:
-    """One row of the bound tenant, always through a query the tenant guard filters.
-
-    ``session.get`` may answer from the identity map without asking the guard.
-    """
-    query: Select[Any] = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
-    return session.scalar(query)
-
-
 # --- validation ----------------------------------------------------------------------------
 
 
-def _reject_unknown(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    for name in changes:
-        if name not in allowed:
-            raise ValidationFailed.field(name, "Unknown field.")
-
-
-def _text(field: str, value: Any, max_length: int, *, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.field(field, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.field(field, "Required.")
-    if len(value) > max_length:
-        raise ValidationFailed.field(field, f"Use at most {max_length} characters.")
-    return value
-
-
 def _code(field: str, value: Any) -> str:
-    code = _text(field, value, 40, required=True).upper()
+    code = text(field, value, 40, required=True).upper()
     if not CODE_PATTERN.match(code):
         raise ValidationFailed.field(
             field, "Use letters, digits, dashes or underscores (at most 40)."
@@ -166,7 +132,7 @@ def _code(field: str, value: Any) -> str:
 
 
 def _tier(value: Any) -> str:
-    tier = _text("tier", value, 10, required=True).upper()
+    tier = text("tier", value, 10, required=True).upper()
     if not TIER_PATTERN.match(tier):
         raise ValidationFailed.field("tier", "Use a short code such as A, B, C or D.")
     return tier
@@ -203,7 +169,7 @@ def _sales_rep_id(session: TenantSession, value: Any) -> int | None:
     if value is None:
         return None
     is_id = isinstance(value, int) and not isinstance(value, bool)
-    rep = _load(session, User, value) if is_id else None
+    rep = load(session, User, value) if is_id else None
     if rep is None or not rep.is_active or rep.role not in SALES_REP_ROLES:
         raise ValidationFailed.field(
             "sales_rep_id", "Choose an active sales, admin or owner user of this brand."
@@ -242,18 +208,18 @@ def _dealer_values(
     session: TenantSession, changes: Mapping[str, Any], own_id: int | None
 ) -> dict[str, Any]:
     """Validate and normalise dealer fields; nothing is written until all pass."""
-    _reject_unknown(changes, DEALER_FIELDS)
+    reject_unknown(changes, DEALER_FIELDS)
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "code":
             values[name] = _code("code", value)
             _unique_code(session, Dealer, values[name], own_id)
         elif name == "name_zh":
-            values[name] = _text(name, value, 200, required=True)
+            values[name] = text(name, value, 200, required=True)
         elif name == "name_en":
-            values[name] = _text(name, value, 200, required=False)
+            values[name] = text(name, value, 200, required=False)
         elif name == "region":
-            values[name] = _text(name, value, 100, required=False)
+            values[name] = text(name, value, 100, required=False)
         elif name == "tier":
             values[name] = _tier(value)
         elif name == "credit_limit":
@@ -292,7 +258,7 @@ def get_dealer(session: TenantSession, dealer_id: int, actor: Principal | None =
     dealer at all gets PermissionDenied.
     """
     allowed = _may_read_dealer(actor, dealer_id)
-    dealer = _load(session, Dealer, dealer_id) if allowed else None
+    dealer = load(session, Dealer, dealer_id) if allowed else None
     if dealer is None:
         raise NotFound("No such dealer.")
     return dealer
@@ -300,14 +266,14 @@ def get_dealer(session: TenantSession, dealer_id: int, actor: Principal | None =
 
 def get_own_dealer(session: TenantSession, actor: Principal) -> Dealer:
     """The dealer account of a dealer user (``/my/dealer``); staff belong to none."""
-    _require(actor, Permission.OWN_DEALER_READ)
+    require(actor, Permission.OWN_DEALER_READ)
     if actor.dealer_id is None:
         raise NotFound("You do not belong to a dealer.")
     return get_dealer(session, actor.dealer_id, actor)
 
 
 def _managed_dealer(session: TenantSession, actor: Principal | None, dealer_id: int) -> Dealer:
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     return get_dealer(session, dealer_id, actor)
 
 
@@ -330,7 +296,7 @@ def create_dealer(
     The code is upper-cased and unique per tenant; the credit limit is in the
     tenant's currency. The account starts active.
     """
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     values = _dealer_values(
         session,
         {
@@ -410,7 +376,7 @@ def suspend_dealer(
     The reason is kept on the account (staff see why) and in the audit log.
     """
     dealer = _managed_dealer(session, actor, dealer_id)
-    reason = _text("reason", reason, 500, required=True)
+    reason = text("reason", reason, 500, required=True)
     if dealer.status == DealerStatus.SUSPENDED:
         raise Conflict("This dealer is already suspended.")
     dealer.status = DealerStatus.SUSPENDED
@@ -425,7 +391,7 @@ def reactivate_dealer(
 ) -> Dealer:
     """Lift a suspension; the dealer's active users can sign in again."""
     dealer = _managed_dealer(session, actor, dealer_id)
-    reason = _text("reason", reason, 500, required=False)
+    reason = text("reason", reason, 500, required=False)
     if dealer.status == DealerStatus.ACTIVE:
         raise Conflict("This dealer is already active.")
     dealer.status = DealerStatus.ACTIVE
@@ -496,7 +462,7 @@ def list_dealers(
     ``sort`` is one of :data:`DEALER_SORTS` (``-`` for descending; default
     ``code``); pass the returned ``next_cursor`` back for the next page.
     """
-    _require(actor, Permission.DEALERS_READ)
+    require(actor, Permission.DEALERS_READ)
     query = dealer_query(
         status=status,
         tier=tier,
@@ -521,7 +487,7 @@ def list_dealers(
 
 
 def _address_values(changes: Mapping[str, Any]) -> dict[str, Any]:
-    _reject_unknown(changes, ADDRESS_FIELDS)
+    reject_unknown(changes, ADDRESS_FIELDS)
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "kind":
@@ -535,7 +501,7 @@ def _address_values(changes: Mapping[str, Any]) -> dict[str, Any]:
             values[name] = value
         else:
             max_length, required = _ADDRESS_TEXT[name]
-            values[name] = _text(name, value, max_length, required=required)
+            values[name] = text(name, value, max_length, required=required)
     return values
 
 
@@ -654,7 +620,7 @@ def update_address(
     ``is_default=True`` makes it the default of its kind; a default cannot be
     unset directly (make another address the default instead).
     """
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     address = get_address(session, actor, dealer_id, address_id)
     dealer = address.dealer
     values = _address_values(changes)
@@ -694,7 +660,7 @@ def delete_address(
     session: TenantSession, actor: Principal | None, dealer_id: int, address_id: int
 ) -> None:
     """Remove an address; if it was the default, the oldest of its kind takes over."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     address = get_address(session, actor, dealer_id, address_id)
     dealer = address.dealer
     dealer.addresses.remove(address)
@@ -715,17 +681,17 @@ def delete_address(
 
 
 def _contact_values(changes: Mapping[str, Any]) -> dict[str, Any]:
-    _reject_unknown(changes, CONTACT_FIELDS)
+    reject_unknown(changes, CONTACT_FIELDS)
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "email":
-            email = _text("email", value, 254, required=False).lower()
+            email = text("email", value, 254, required=False).lower()
             if email and not _EMAIL.match(email):
                 raise ValidationFailed.field("email", "Not a valid e-mail address.")
             values[name] = email
         else:
             max_length, required = _CONTACT_TEXT[name]
-            values[name] = _text(name, value, max_length, required=required)
+            values[name] = text(name, value, max_length, required=required)
     return values
 
 
@@ -778,7 +744,7 @@ def update_contact(
     **changes: Any,
 ) -> DealerContact:
     """Change some of a contact's fields (:data:`CONTACT_FIELDS`)."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     contact = get_contact(session, actor, dealer_id, contact_id)
     values = _contact_values(changes)
     changed = {name: value for name, value in values.items() if getattr(contact, name) != value}
@@ -800,7 +766,7 @@ def delete_contact(
     session: TenantSession, actor: Principal | None, dealer_id: int, contact_id: int
 ) -> None:
     """Remove a contact."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     contact = get_contact(session, actor, dealer_id, contact_id)
     contact.dealer.contacts.remove(contact)
     record(
@@ -819,21 +785,21 @@ def delete_contact(
 def _group_values(
     session: TenantSession, changes: Mapping[str, Any], own_id: int | None
 ) -> dict[str, Any]:
-    _reject_unknown(changes, GROUP_FIELDS)
+    reject_unknown(changes, GROUP_FIELDS)
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "code":
             values[name] = _code("code", value)
             _unique_code(session, DealerGroup, values[name], own_id)
         else:
-            values[name] = _text("name", value, 200, required=True)
+            values[name] = text("name", value, 200, required=True)
     return values
 
 
 def get_group(session: TenantSession, actor: Principal | None, group_id: int) -> DealerGroup:
     """One dealer group of the bound tenant (staff), or NotFound."""
-    _require(actor, Permission.DEALERS_READ)
-    group = _load(session, DealerGroup, group_id)
+    require(actor, Permission.DEALERS_READ)
+    group = load(session, DealerGroup, group_id)
     if group is None:
         raise NotFound("No such dealer group.")
     return group
@@ -848,7 +814,7 @@ def list_groups(
     sort: str | None = None,
 ) -> Page:
     """One page of the tenant's dealer groups (staff only), sorted by code by default."""
-    _require(actor, Permission.DEALERS_READ)
+    require(actor, Permission.DEALERS_READ)
     return paginate(
         session,
         select(DealerGroup),
@@ -865,7 +831,7 @@ def create_group(
     session: TenantSession, actor: Principal | None, *, code: str, name: str
 ) -> DealerGroup:
     """Create a dealer group; its code is upper-cased and unique per tenant."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     group = DealerGroup(**_group_values(session, {"code": code, "name": name}, own_id=None))
     session.add(group)
     session.flush()
@@ -877,7 +843,7 @@ def update_group(
     session: TenantSession, actor: Principal | None, group_id: int, **changes: Any
 ) -> DealerGroup:
     """Rename a group or change its code (:data:`GROUP_FIELDS`)."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     group = get_group(session, actor, group_id)
     values = _group_values(session, changes, own_id=group.id)
     changed = {name: value for name, value in values.items() if getattr(group, name) != value}
@@ -890,7 +856,7 @@ def update_group(
 
 def delete_group(session: TenantSession, actor: Principal | None, group_id: int) -> None:
     """Delete a group; its dealers simply stop being members."""
-    _require(actor, Permission.DEALERS_MANAGE)
+    require(actor, Permission.DEALERS_MANAGE)
     group = get_group(session, actor, group_id)
     members = select(DealerGroupMember.dealer_id).where(DealerGroupMember.group_id == group.id)
     for dealer in session.scalars(select(Dealer).where(Dealer.id.in_(members))):

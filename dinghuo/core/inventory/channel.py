@@ -30,11 +30,12 @@ from sqlalchemy.orm import column_property, selectinload
 from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog.models import DealerSkuCode, Product, ProductStatus, Sku
 from dinghuo.core.catalog.visibility import visible_to
+from dinghuo.core.checks import require
 from dinghuo.core.crm.models import Dealer
 from dinghuo.core.crm.service import get_dealer
 from dinghuo.core.inventory.models import ChannelStock, ChannelStockReport
 from dinghuo.db import TenantSession, utcnow
-from dinghuo.errors import NotFound, PermissionDenied, ValidationFailed
+from dinghuo.errors import NotFound, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
@@ -184,14 +185,9 @@ def threshold_of(session: TenantSession) -> int:
 # --- authorisation -------------------------------------------------------------------------
 
 
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
-
-
 def _reporting_dealer(session: TenantSession, actor: Principal | None, dealer_id: int) -> Dealer:
     """The dealer ``actor`` may report for: only their own (another's id is NotFound)."""
-    _require(actor, Permission.CHANNEL_STOCK_REPORT)
+    require(actor, Permission.CHANNEL_STOCK_REPORT)
     if actor is not None and actor.dealer_id != dealer_id:
         raise NotFound("No such dealer.")
     return get_dealer(session, dealer_id)
@@ -199,7 +195,7 @@ def _reporting_dealer(session: TenantSession, actor: Principal | None, dealer_id
 
 def own_dealer_id(actor: Principal) -> int:
     """The dealer a dealer user reports for; staff belong to none."""
-    _require(actor, Permission.CHANNEL_STOCK_REPORT)
+    require(actor, Permission.CHANNEL_STOCK_REPORT)
     if actor.dealer_id is None:
         raise NotFound("You do not belong to a dealer.")
     return actor.dealer_id
@@ -648,7 +644,7 @@ def list_channel_stock(
     sort: str | None = None,
 ) -> Page:
     """One page of the latest stock per dealer × SKU (staff), as :class:`ChannelStockRow`."""
-    _require(actor, Permission.CHANNEL_STOCK_READ)
+    require(actor, Permission.CHANNEL_STOCK_READ)
     threshold = threshold_of(session)
     page = paginate(
         session,
@@ -712,7 +708,7 @@ def list_by_sku(
     daily sales; ``overstocked=True`` keeps SKUs with at least one
     overstocked dealer.
     """
-    _require(actor, Permission.CHANNEL_STOCK_READ)
+    require(actor, Permission.CHANNEL_STOCK_READ)
     threshold = threshold_of(session)
     reported = select(ChannelStock.sku_id)
     if overstocked:
@@ -796,7 +792,7 @@ def list_warnings(
 
 def count_overstocked(session: TenantSession, actor: Principal | None) -> int:
     """How many dealer × SKU pairs are overstocked now (staff)."""
-    _require(actor, Permission.CHANNEL_STOCK_READ)
+    require(actor, Permission.CHANNEL_STOCK_READ)
     query = (
         select(func.count())
         .select_from(ChannelStock)
@@ -809,7 +805,7 @@ def dealer_summary(
     session: TenantSession, actor: Principal | None, dealer_id: int
 ) -> dict[str, Any]:
     """What the console's dealer page shows: SKUs reported, units held, overstock warnings."""
-    _require(actor, Permission.CHANNEL_STOCK_READ)
+    require(actor, Permission.CHANNEL_STOCK_READ)
     threshold = threshold_of(session)
     stocks = list(session.scalars(select(ChannelStock).where(ChannelStock.dealer_id == dealer_id)))
     warnings = overstock_warnings(session, dealer_id, None)

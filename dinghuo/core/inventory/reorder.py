@@ -34,6 +34,7 @@ from sqlalchemy import Select, func, select
 
 from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog.models import Sku
+from dinghuo.core.checks import require
 from dinghuo.core.inventory.ledger import available_by_sku, sku_codes
 from dinghuo.core.inventory.models import (
     AlertStatus,
@@ -45,7 +46,7 @@ from dinghuo.core.inventory.models import (
     Warehouse,
 )
 from dinghuo.db import TenantSession, utcnow
-from dinghuo.errors import NotFound, PermissionDenied, ValidationFailed
+from dinghuo.errors import NotFound, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
@@ -55,11 +56,6 @@ from dinghuo.platform.tenants.models import Tenant
 
 MAX_REORDER_POINT = 10_000_000
 MAX_LEAD_TIME_DAYS = 365
-
-
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
 
 
 def _point_column() -> Any:
@@ -333,7 +329,7 @@ def _sku_or_404(session: TenantSession, sku_id: int) -> Sku:
 
 def get_policy(session: TenantSession, actor: Principal | None, sku_id: int) -> PolicyView:
     """A SKU's reorder policy (the defaults when never computed nor set)."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     sku = _sku_or_404(session, sku_id)
     policy = session.scalar(select(ReorderPolicy).where(ReorderPolicy.sku_id == sku.id))
     settings = business_settings(session)
@@ -390,7 +386,7 @@ def update_policy(
 
     ``null`` clears: the computed point, or the tenant's default lead time, applies again.
     """
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     sku = _sku_or_404(session, sku_id)
     values: dict[str, Any] = {}
     for name, value in changes.items():
@@ -454,7 +450,7 @@ def list_alerts(
     sort: str | None = None,
 ) -> Page:
     """Low-stock alerts, newest first."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(StockAlert)
     if status is not None:
         query = query.where(StockAlert.status == AlertStatus(status))
@@ -474,7 +470,7 @@ def list_alerts(
 
 
 def get_alert(session: TenantSession, actor: Principal | None, alert_id: int) -> AlertView:
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     alert = session.scalar(select(StockAlert).where(StockAlert.id == alert_id))
     if alert is None:
         raise NotFound("No such stock alert.")
@@ -502,7 +498,7 @@ def list_suggestions(
     sort: str | None = None,
 ) -> Page:
     """What to replenish now: every SKU below its reorder point, with the quantity to order."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(ReorderPolicy).where(ReorderPolicy.sku_id.in_(skus_below_reorder_point()))
     page = paginate(
         session,

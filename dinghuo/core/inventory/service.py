@@ -29,6 +29,7 @@ from sqlalchemy import Select, func, or_, select, update
 from dinghuo.api import MAX_ID
 from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog.models import Sku
+from dinghuo.core.checks import require, text
 from dinghuo.core.inventory import reorder
 from dinghuo.core.inventory.ledger import (
     InsufficientStock,
@@ -47,7 +48,7 @@ from dinghuo.core.inventory.models import (
     Warehouse,
 )
 from dinghuo.db import TenantSession, utcnow
-from dinghuo.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dinghuo.errors import Conflict, NotFound, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
@@ -71,24 +72,6 @@ MANUAL_KINDS = frozenset({MovementKind.RECEIPT, MovementKind.ADJUSTMENT, Movemen
 # --- authorisation and validation ----------------------------------------------------------
 
 
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
-
-
-def _text(field: str, value: Any, max_length: int, *, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.field(field, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.field(field, "Required.")
-    if len(value) > max_length:
-        raise ValidationFailed.field(field, f"Use at most {max_length} characters.")
-    return value
-
-
 def _quantity(
     field: str, value: Any, *, allow_negative: bool = False, allow_zero: bool = False
 ) -> int:
@@ -104,8 +87,8 @@ def _quantity(
 
 
 def _reference(reference_type: Any, reference_id: Any) -> Reference:
-    kind = _text("reference_type", reference_type, 40, required=False) or None
-    ident = _text(
+    kind = text("reference_type", reference_type, 40, required=False) or None
+    ident = text(
         "reference_id", "" if reference_id is None else str(reference_id), 64, required=False
     )
     if (kind is None) != (not ident):
@@ -158,7 +141,7 @@ def list_warehouses(
     sort: str | None = None,
 ) -> Page:
     """The tenant's warehouses; ``q`` matches code or name."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(Warehouse)
     if active is not None:
         query = query.where(Warehouse.is_active.is_(active))
@@ -179,13 +162,13 @@ def list_warehouses(
 
 def all_warehouses(session: TenantSession, actor: Principal | None) -> list[Warehouse]:
     """Every warehouse, active first, for pickers (tenants have a handful)."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(Warehouse).order_by(Warehouse.is_active.desc(), Warehouse.code)
     return list(session.scalars(query))
 
 
 def get_warehouse(session: TenantSession, actor: Principal | None, warehouse_id: int) -> Warehouse:
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     warehouse = session.scalar(select(Warehouse).where(Warehouse.id == warehouse_id))
     if warehouse is None:
         raise NotFound("No such warehouse.")
@@ -200,7 +183,7 @@ def _warehouse_values(
         if name not in WAREHOUSE_FIELDS:
             raise ValidationFailed.field(name, "Unknown field.")
         if name == "code":
-            code = _text("code", value, 40, required=True).upper()
+            code = text("code", value, 40, required=True).upper()
             if not CODE_PATTERN.match(code):
                 raise ValidationFailed.field(
                     "code", "Use letters, digits, dashes or underscores (at most 40)."
@@ -210,11 +193,11 @@ def _warehouse_values(
                 raise ValidationFailed.field("code", "A warehouse with this code already exists.")
             values[name] = code
         elif name == "name":
-            values[name] = _text(name, value, 200, required=True)
+            values[name] = text(name, value, 200, required=True)
         elif name == "region":
-            values[name] = _text(name, value, 100, required=False)
+            values[name] = text(name, value, 100, required=False)
         elif name == "address":
-            values[name] = _text(name, value, 300, required=False)
+            values[name] = text(name, value, 300, required=False)
         elif name == "is_active":
             if not isinstance(value, bool):
                 raise ValidationFailed.field(name, "Must be true or false.")
@@ -232,7 +215,7 @@ def create_warehouse(
     address: str = "",
 ) -> Warehouse:
     """Add a warehouse (code upper-cased, unique per tenant)."""
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     values = _warehouse_values(
         session, {"code": code, "name": name, "region": region, "address": address}, None
     )
@@ -247,7 +230,7 @@ def update_warehouse(
     session: TenantSession, actor: Principal | None, warehouse_id: int, **changes: Any
 ) -> Warehouse:
     """Change a warehouse; ``is_active: false`` takes its stock out of what is available."""
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     warehouse = get_warehouse(session, actor, warehouse_id)
     values = _warehouse_values(session, changes, warehouse.id)
     for name, value in values.items():
@@ -263,7 +246,7 @@ def delete_warehouse(session: TenantSession, actor: Principal | None, warehouse_
     The ledger is history that must stay explained, so a warehouse with any
     movement is refused (409) with the advice to deactivate it instead.
     """
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     warehouse = get_warehouse(session, actor, warehouse_id)
     used = session.scalar(
         select(StockMovement.id).where(StockMovement.warehouse_id == warehouse.id).limit(1)
@@ -314,7 +297,7 @@ def list_levels(
     sort: str | None = None,
 ) -> Page:
     """Levels per SKU and warehouse, ordered by SKU; ``sku_code`` matches a code prefix."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query: Select[Any] = select(StockLevel)
     if sku_id is not None:
         query = query.where(StockLevel.sku_id == sku_id)
@@ -389,7 +372,7 @@ def list_movements(
     sort: str | None = None,
 ) -> Page:
     """The ledger, newest first by default; ``since``/``until`` bound ``created_at`` (UTC)."""
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(StockMovement)
     if sku_id is not None:
         query = query.where(StockMovement.sku_id == sku_id)
@@ -420,7 +403,7 @@ def list_movements(
 def get_movement(
     session: TenantSession, actor: Principal | None, movement_id: int
 ) -> StockMovement:
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     movement = session.scalar(select(StockMovement).where(StockMovement.id == movement_id))
     if movement is None:
         raise NotFound("No such stock movement.")
@@ -443,7 +426,7 @@ def receive(
     reference_id: str | None = None,
 ) -> StockMovement:
     """Goods received into an active warehouse: on hand rises by ``quantity``."""
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     warehouse = _warehouse_for_stock(session, warehouse_id, must_be_active=True)
     sku = _sku(session, sku_id)
     movement = move(
@@ -453,7 +436,7 @@ def receive(
         sku_id=sku.id,
         kind=MovementKind.RECEIPT,
         on_hand_delta=_quantity("quantity", quantity),
-        reason=_text("reason", reason, 500, required=False),
+        reason=text("reason", reason, 500, required=False),
         reference=_reference(reference_type, reference_id),
     )
     _after_change(session, [sku.id])
@@ -472,7 +455,7 @@ def record_return(
     reference_id: str | None = None,
 ) -> StockMovement:
     """Goods a dealer sent back, restocked: on hand rises; the reason is required."""
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     warehouse = _warehouse_for_stock(session, warehouse_id, must_be_active=False)
     sku = _sku(session, sku_id)
     movement = move(
@@ -482,7 +465,7 @@ def record_return(
         sku_id=sku.id,
         kind=MovementKind.RETURN,
         on_hand_delta=_quantity("quantity", quantity),
-        reason=_text("reason", reason, 500, required=True),
+        reason=text("reason", reason, 500, required=True),
         reference=_reference(reference_type, reference_id),
     )
     _after_change(session, [sku.id])
@@ -505,9 +488,9 @@ def adjust(
     Taking away more than is available (on hand less reserved units) is
     refused with :class:`InsufficientStock` naming quantity, on hand and available.
     """
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     delta = _quantity("quantity", quantity, allow_negative=True)
-    why = _text("reason", reason, 500, required=True)
+    why = text("reason", reason, 500, required=True)
     warehouse = _warehouse_for_stock(session, warehouse_id, must_be_active=False)
     sku = _sku(session, sku_id)
     movement = move(
@@ -541,10 +524,10 @@ def apply_stock_counts(
     and ERP sync (``kind`` ERP_SYNC). All lines are validated before any is
     applied; a count below the reserved units is refused (409) naming the SKU.
     """
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     if kind not in (MovementKind.STOCK_COUNT, MovementKind.ERP_SYNC):
         raise ValidationFailed.field("kind", "Counts are stock_count or erp_sync movements.")
-    why = _text("reason", reason, 500, required=kind is MovementKind.STOCK_COUNT)
+    why = text("reason", reason, 500, required=kind is MovementKind.STOCK_COUNT)
     reference = _reference(reference_type, reference_id)
     lines: dict[tuple[int, int], int] = {}
     for index, line in enumerate(counts):
@@ -581,7 +564,7 @@ RESERVATION_SORTS = {"id": Reservation.id, "created_at": Reservation.created_at}
 def get_reservation(
     session: TenantSession, actor: Principal | None, reservation_id: int
 ) -> Reservation:
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     reservation = session.scalar(select(Reservation).where(Reservation.id == reservation_id))
     if reservation is None:
         raise NotFound("No such reservation.")
@@ -601,7 +584,7 @@ def list_reservations(
     cursor: str | None = None,
     sort: str | None = None,
 ) -> Page:
-    _require(actor, Permission.INVENTORY_READ)
+    require(actor, Permission.INVENTORY_READ)
     query = select(Reservation)
     if sku_id is not None:
         query = query.where(Reservation.sku_id == sku_id)
@@ -658,7 +641,7 @@ def reserve(
     reservation in the meantime is skipped for the next. Refusal raises
     :class:`InsufficientStock` (409). Idempotent by reference: see the module doc.
     """
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     sku = _sku(session, sku_id)
     amount = _quantity("quantity", quantity)
     reference = _reference(reference_type, reference_id)
@@ -728,7 +711,7 @@ def reserve(
 def _active_reservation(
     session: TenantSession, actor: Principal | None, reservation_id: int, verb: str
 ) -> Reservation:
-    _require(actor, Permission.INVENTORY_MANAGE)
+    require(actor, Permission.INVENTORY_MANAGE)
     reservation = get_reservation(session, None, reservation_id)
     if reservation.status is not ReservationStatus.ACTIVE:
         raise Conflict(
@@ -759,7 +742,7 @@ def release(
 ) -> Reservation:
     """Give an ACTIVE reservation's units back to available (order cancelled or changed)."""
     reservation = _active_reservation(session, actor, reservation_id, "released")
-    why = _text("reason", reason, 500, required=False) or "released"
+    why = text("reason", reason, 500, required=False) or "released"
     _close(session, reservation, ReservationStatus.RELEASED)
     move(
         session,
@@ -780,7 +763,7 @@ def commit_reservation(
 ) -> Reservation:
     """Ship an ACTIVE reservation: on hand and reserved both fall by its quantity."""
     reservation = _active_reservation(session, actor, reservation_id, "committed")
-    why = _text("reason", reason, 500, required=False) or "shipped"
+    why = text("reason", reason, 500, required=False) or "shipped"
     _close(session, reservation, ReservationStatus.COMMITTED)
     move(
         session,

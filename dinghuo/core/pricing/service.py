@@ -28,6 +28,7 @@ from dinghuo.api.pagination import Page, paginate
 from dinghuo.core.catalog import rules
 from dinghuo.core.catalog.models import Product, ProductStatus, Sku
 from dinghuo.core.catalog.visibility import browsable_by
+from dinghuo.core.checks import reject_unknown, require
 from dinghuo.core.crm.models import Dealer, DealerGroup, DealerGroupMember
 from dinghuo.core.crm.service import get_dealer
 from dinghuo.core.pricing.models import (
@@ -38,7 +39,7 @@ from dinghuo.core.pricing.models import (
     PriceListKind,
 )
 from dinghuo.db import TenantSession, utcnow
-from dinghuo.errors import NotFound, PermissionDenied, ValidationFailed
+from dinghuo.errors import NotFound, ValidationFailed
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
@@ -259,11 +260,6 @@ def resolve_prices(
 MAX_PREVIEW_SKUS = 200
 
 
-def _require(actor: Principal | None, permission: Permission) -> None:
-    if actor is not None and not actor.can(permission):
-        raise PermissionDenied(f"This needs the permission: {permission.value}.")
-
-
 def _quantity(value: Any, field: str = "quantity") -> int:
     return rules.integer(field, value, minimum=1, maximum=rules.MAX_QUANTITY)
 
@@ -305,7 +301,7 @@ def preview_prices(
     Staff see every SKU of the tenant, hidden or not, to check a price before
     publishing; an unknown SKU is refused naming ``sku_id``.
     """
-    _require(actor, Permission.PRICES_READ)
+    require(actor, Permission.PRICES_READ)
     dealer = get_dealer(session, dealer_id)
     return _priced(session, dealer, _sku_ids(sku_ids), _quantity(quantity), on)
 
@@ -318,7 +314,7 @@ def my_prices(
     A SKU the dealer may not see (hidden, inactive, another tenant's) is
     refused exactly like an unknown one, so hidden products leak nothing.
     """
-    _require(actor, Permission.CATALOG_BROWSE)
+    require(actor, Permission.CATALOG_BROWSE)
     if actor.dealer_id is None:
         raise NotFound("You do not belong to a dealer.")
     dealer = get_dealer(session, actor.dealer_id)
@@ -366,12 +362,6 @@ def _changed_event(
     )
 
 
-def _reject_unknown(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    for name in changes:
-        if name not in allowed:
-            raise ValidationFailed.field(name, "Unknown field.")
-
-
 def _date(field: str, value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
@@ -397,7 +387,7 @@ def _list_values(
     session: TenantSession, changes: Mapping[str, Any], current: PriceList | None
 ) -> dict[str, Any]:
     """Validate and normalise price-list fields; nothing is written until all pass."""
-    _reject_unknown(changes, LIST_FIELDS)
+    reject_unknown(changes, LIST_FIELDS)
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "code":
@@ -428,7 +418,7 @@ def get_price_list(
     session: TenantSession, actor: Principal | None, price_list_id: int
 ) -> PriceList:
     """One price list of the bound tenant (staff with ``prices:read``), or NotFound."""
-    _require(actor, Permission.PRICES_READ)
+    require(actor, Permission.PRICES_READ)
     price_list = session.scalar(
         select(PriceList)
         .where(PriceList.id == price_list_id)
@@ -440,7 +430,7 @@ def get_price_list(
 
 
 def _managed_list(session: TenantSession, actor: Principal | None, price_list_id: int) -> PriceList:
-    _require(actor, Permission.PRICES_MANAGE)
+    require(actor, Permission.PRICES_MANAGE)
     return get_price_list(session, actor, price_list_id)
 
 
@@ -456,7 +446,7 @@ def list_price_lists(
     sort: str | None = None,
 ) -> Page:
     """One page of the tenant's price lists (staff), by code unless ``sort`` says otherwise."""
-    _require(actor, Permission.PRICES_READ)
+    require(actor, Permission.PRICES_READ)
     query = select(PriceList).options(selectinload(PriceList.assignments))
     if kind is not None:
         query = query.where(PriceList.kind == kind)
@@ -495,7 +485,7 @@ def create_price_list(
     is_active: bool = True,
 ) -> PriceList:
     """Create a price list (code upper-cased and unique per tenant); it has no items yet."""
-    _require(actor, Permission.PRICES_MANAGE)
+    require(actor, Permission.PRICES_MANAGE)
     values = _list_values(
         session,
         {
@@ -684,7 +674,7 @@ def _item_values(
     session: TenantSession, changes: Mapping[str, Any], prefix: str = ""
 ) -> dict[str, Any]:
     """Validate an item's fields; ``sku_code`` is turned into ``sku_id``."""
-    _reject_unknown(changes, ITEM_FIELDS)
+    reject_unknown(changes, ITEM_FIELDS)
     values: dict[str, Any] = {}
     if "sku_id" in changes and "sku_code" in changes:
         raise ValidationFailed.field(f"{prefix}sku_id", "Give sku_id or sku_code, not both.")
@@ -802,7 +792,7 @@ def update_item(
     **changes: Any,
 ) -> PriceListItem:
     """Change an item's ``min_qty`` or ``price`` (its SKU stays; delete and add to move)."""
-    _require(actor, Permission.PRICES_MANAGE)
+    require(actor, Permission.PRICES_MANAGE)
     item = get_item(session, actor, price_list_id, item_id)
     if "sku_id" in changes or "sku_code" in changes:
         raise ValidationFailed.field("sku_id", "An item's SKU cannot change; add a new item.")
@@ -830,7 +820,7 @@ def delete_item(
     session: TenantSession, actor: Principal | None, price_list_id: int, item_id: int
 ) -> None:
     """Remove one quantity break of a SKU from a list."""
-    _require(actor, Permission.PRICES_MANAGE)
+    require(actor, Permission.PRICES_MANAGE)
     item = get_item(session, actor, price_list_id, item_id)
     price_list = item.price_list
     record(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-
 from decimal import Decimal
 
 import pytest

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from dinghuo.bulk import copy_upsert, is_postgresql
 from dinghuo.core.catalog.models import (
     Brand,
     Category,
@@ -27,7 +28,6 @@ from dinghuo.core.catalog.models import (
     Tag,
 )
 from dinghuo.core.catalog.search_text import document_text
-from dinghuo.core.imports.bulk import copy_upsert, is_postgresql
 from dinghuo.db import TenantSession
 
 _BATCH = 10_000

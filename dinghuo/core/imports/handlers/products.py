@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import any_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from dinghuo.bulk import copy_upsert, is_postgresql
 from dinghuo.core.catalog import rules
 from dinghuo.core.catalog.models import Brand, Category, Product, ProductStatus, Sku
 from dinghuo.core.catalog.search_index import index_products
-from dinghuo.core.imports.bulk import copy_upsert, is_postgresql
 from dinghuo.core.imports.columns import CellError, Column, Spec
 from dinghuo.core.imports.handlers.base import (
     ImportContext,

@@ -195,6 +195,7 @@ def _page_and_facets(
     the page and again for the facets. Facet rows carry :data:`FACET_COLUMNS`
     then NULLs; page rows a ``'page'`` marker, NULLs, their rank and the page columns.
     """
+    dialect = session.get_bind().dialect.name
     found = matching.cte("hits")
     page = _page_select(found, sort, limit, last)
     order = SORTS[sort]
@@ -208,7 +209,7 @@ def _page_and_facets(
     padding = len(page.c) + 1
     counts = [
         part.add_columns(*(null() for _ in range(padding)))
-        for part in facet_parts(found, session.tenant_id, few=searched)
+        for part in facet_parts(found, session.tenant_id, dialect, few=searched)
     ]
     rows = session.execute(union_all(page_part, *counts)).all()
     page_rows = sorted((r for r in rows if r.facet_kind == "page"), key=lambda r: r.page_rank)

@@ -13,7 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Select, String, exists, func, literal, null, select
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    any_,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dinghuo.core.catalog.models import (
     Brand,
@@ -61,43 +75,37 @@ class Facets:
     total: int = 0
 
 
-def facet_parts(hits: CTE, tenant_id: int, *, few: bool) -> list[Select[Any]]:
+def facet_parts(hits: CTE, tenant_id: int, dialect: str, *, few: bool) -> list[Select[Any]]:
     """Count the ``hits`` CTE every way: one ``SELECT`` per kind, to ``UNION ALL``.
 
-    The link tables are also filtered by ``tenant_id`` as a value (RLS does it too,
-    but through ``current_setting``, which the planner cannot estimate): a big
-    tenant's share is then known, and each hit is probed rather than all of the
-    tenant's links hashed. ``few`` (the hits of a text query): count in-stock
-    hits by one index probe each (a scalar subquery, which the planner never
-    hashes) rather than a semi-join, which it would plan by hashing all of a
-    big tenant's stock (it cannot estimate the text lookup's rows); without a
-    query the hits are the whole filtered catalog and the semi-join is right.
+    Tags and specs belong to products, so they are counted over the hits grouped
+    by product (each product weighted by its hits): half the lookups when
+    products have two SKUs. On PostgreSQL each hit product's tags are read by
+    one primary-key probe (an array subquery, which the planner never hashes):
+    as a join it hashed all of a big tenant's tag links, misjudging a tag's
+    share of them (≈ 8 ms against ≈ 2 ms for 1,738 hits).
+
+    The link tables are also filtered by ``tenant_id`` as a value (RLS does it
+    too, through ``current_setting``, which the planner cannot estimate).
+    ``few`` (the hits of a text query): count in-stock hits by one index probe
+    each (a scalar subquery) rather than a semi-join, which the planner would
+    plan by hashing all of a big tenant's stock (it cannot estimate the text
+    lookup's rows); without a query the hits are the whole filtered catalog and
+    the semi-join is right.
     """
     none_id = null().cast(Integer)
     blank = literal("", String)
-    own_stock = (StockLevel.tenant_id == tenant_id, *stock_available(hits.c.sku_id))
-    if few:
-        probe = select(StockLevel.sku_id).select_from(StockLevel, Warehouse).where(*own_stock)
-        in_stock = select(
-            literal("in_stock"),
-            none_id,
-            blank,
-            blank,
-            blank,
-            blank,
-            func.count(probe.limit(1).scalar_subquery()),
-        ).select_from(hits)
-    else:
-        in_stock = (
-            select(literal("in_stock"), none_id, blank, blank, blank, blank, func.count())
-            .select_from(hits)
-            .where(exists().where(*own_stock))
-        )
+    by_product = (
+        select(hits.c.product_id, func.count().label("hits"))
+        .group_by(hits.c.product_id)
+        .cte("hit_products")
+    )
+    weight = func.sum(by_product.c.hits).cast(BigInteger)
     parts = [
         select(literal("total"), none_id, blank, blank, blank, blank, func.count()).select_from(
             hits
         ),
-        in_stock,
+        _in_stock(hits, tenant_id, dialect, few=few),
         select(
             literal("category"),
             Category.id,
@@ -112,11 +120,7 @@ def facet_parts(hits: CTE, tenant_id: int, *, few: bool) -> list[Select[Any]]:
         select(literal("brand"), Brand.id, Brand.code, Brand.name, blank, blank, func.count())
         .join(hits, hits.c.brand_id == Brand.id)
         .group_by(Brand.id, Brand.code, Brand.name),
-        select(literal("tag"), Tag.id, blank, Tag.name, blank, blank, func.count())
-        .join(ProductTag, ProductTag.tag_id == Tag.id)
-        .join(hits, hits.c.product_id == ProductTag.product_id)
-        .where(ProductTag.tenant_id == tenant_id)
-        .group_by(Tag.id, Tag.name),
+        _tags(by_product, tenant_id, dialect),
         select(
             literal("spec"),
             none_id,
@@ -124,14 +128,62 @@ def facet_parts(hits: CTE, tenant_id: int, *, few: bool) -> list[Select[Any]]:
             func.min(SpecAttribute.name_zh),
             func.min(SpecAttribute.name_en),
             ProductSpec.value,
-            func.count(),
+            weight,
         )
         .join(SpecAttribute, SpecAttribute.id == ProductSpec.attribute_id)
-        .join(hits, hits.c.product_id == ProductSpec.product_id)
+        .join(by_product, by_product.c.product_id == ProductSpec.product_id)
         .where(ProductSpec.tenant_id == tenant_id, SpecAttribute.filterable.is_(True))
         .group_by(SpecAttribute.code, ProductSpec.value),
     ]
     return parts
+
+
+def _in_stock(hits: CTE, tenant_id: int, dialect: str, *, few: bool) -> Select[Any]:
+    """How many hits have a unit available in an active warehouse."""
+    none_id = null().cast(Integer)
+    blank = literal("", String)
+    head = (literal("in_stock"), none_id, blank, blank, blank, blank)
+    own_stock = (StockLevel.tenant_id == tenant_id, *stock_available(hits.c.sku_id))
+    if not few:
+        return select(*head, func.count()).select_from(hits).where(exists().where(*own_stock))
+    if dialect == "postgresql":
+        # The active warehouses once (an init plan), not joined again for every hit.
+        active = select(func.array_agg(Warehouse.id)).where(Warehouse.is_active.is_(True))
+        own_stock = (
+            StockLevel.tenant_id == tenant_id,
+            StockLevel.sku_id == hits.c.sku_id,
+            StockLevel.on_hand > StockLevel.reserved,
+            StockLevel.warehouse_id == any_(cast(active.scalar_subquery(), ARRAY(Integer))),
+        )
+    probe = select(StockLevel.sku_id).where(*own_stock)
+    return select(*head, func.count(probe.limit(1).scalar_subquery())).select_from(hits)
+
+
+def _tags(by_product: CTE, tenant_id: int, dialect: str) -> Select[Any]:
+    """Hits per tag, from the hits grouped by product (``hits``: how many of a product's)."""
+    blank = literal("", String)
+    own_links = (
+        ProductTag.product_id == by_product.c.product_id,
+        ProductTag.tenant_id == tenant_id,
+    )
+    if dialect == "postgresql":
+        tag_ids = select(func.array_agg(ProductTag.tag_id)).where(*own_links).scalar_subquery()
+        links = select(func.unnest(tag_ids).label("tag_id"), by_product.c.hits).subquery("links")
+    else:
+        links = select(ProductTag.tag_id, by_product.c.hits).where(*own_links).subquery("links")
+    return (
+        select(
+            literal("tag"),
+            Tag.id,
+            blank,
+            Tag.name,
+            blank,
+            blank,
+            func.sum(links.c.hits).cast(BigInteger),
+        )
+        .join(links, links.c.tag_id == Tag.id)
+        .group_by(Tag.id, Tag.name)
+    )
 
 
 def read_facets(rows: Iterable[Any]) -> Facets:

@@ -39,6 +39,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from dinghuo.core.catalog.models import (
     Product,
@@ -88,10 +89,24 @@ def hits(
         statement = select(*columns, relevance(dialect, filters).label("relevance"))
     statement = statement.where(Doc.tenant_id == tenant_id)
     if dealer is not None:
-        statement = statement.join(Product, Product.id == Doc.product_id).where(
-            Doc.status == ProductStatus.ACTIVE, visible_to(dealer)
-        )
+        statement = statement.where(Doc.status == ProductStatus.ACTIVE, _visible_document(dealer))
     return statement.where(*_criteria(dialect, filters))
+
+
+def _visible_document(dealer: Dealer) -> ColumnElement[bool]:
+    """:func:`visible_to` read off the document's product id and tenant.
+
+    The document copies what the search needs of its product (status included),
+    so the hits need not join ``products``: one index probe fewer per hit.
+    """
+    swap = {"id": Doc.product_id, "tenant_id": Doc.tenant_id}
+
+    def on_document(element: Any) -> Any:
+        if getattr(element, "table", None) is Product.__table__ and element.key in swap:
+            return swap[element.key]
+        return None
+
+    return replacement_traverse(visible_to(dealer), {}, on_document)
 
 
 def relevance(dialect: str, filters: SearchFilters) -> ColumnElement[int]:

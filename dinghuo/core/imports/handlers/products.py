@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from dinghuo.bulk import copy_upsert, is_postgresql
 from dinghuo.core.catalog import rules
+from dinghuo.core.catalog.jobs import schedule_reindex
 from dinghuo.core.catalog.models import Brand, Category, Product, ProductStatus, Sku
-from dinghuo.core.catalog.search_index import index_products
 from dinghuo.core.imports.columns import CellError, Column, Spec
 from dinghuo.core.imports.handlers.base import (
     ImportContext,
@@ -473,8 +473,7 @@ class ProductsHandler:
                 touched.add(stored["product_id"])
         _write_skus(session, new_skus, changed_skus, progress)
         progress(len(plan.skus))
-        if touched:
-            index_products(session, sorted(touched))
+        schedule_reindex(session, touched)
         return {
             "products_created": len(new_products),
             "products_updated": len(changed_products),

@@ -1,4 +1,4 @@
-"""The XLSX reader streams the sheet's XML itself; it must read cells as openpyxl does."""
+"""The XLSX reader (python-calamine, for speed) must read cells as openpyxl does."""
 
 from __future__ import annotations
 

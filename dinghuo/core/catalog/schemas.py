@@ -15,6 +15,7 @@ from typing import Any
 from flask import url_for
 from marshmallow import RAISE, Schema, fields, validate
 
+from dinghuo.api.fields import required_text_field, text_field
 from dinghuo.api.pagination import PageArgsSchema
 from dinghuo.core.catalog.models import ProductStatus, RelationKind, SpecKind, VisibilityScope
 from dinghuo.platform.auth.permissions import Permission
@@ -24,14 +25,6 @@ from dinghuo.web import current_principal
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
-
-
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
-
-
-def _required_text(max_length: int) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
 
 
 def _money_out(**kwargs: Any) -> fields.Decimal:
@@ -81,14 +74,14 @@ class CategoryListArgsSchema(PageArgsSchema):
 
 
 class CategoryUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name_zh = fields.String(validate=validate.Length(min=1, max=100))
-    name_en = _text(100)
+    name_en = text_field(100)
 
 
 class CategoryCreateSchema(CategoryUpdateSchema):
-    code = _required_text(40)
-    name_zh = _required_text(100)
+    code = required_text_field(40)
+    name_zh = required_text_field(100)
     parent_id = _id(allow_none=True)
 
 
@@ -117,19 +110,19 @@ class AttributeListArgsSchema(Schema):
 
 
 class AttributeUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name_zh = fields.String(validate=validate.Length(min=1, max=100))
-    name_en = _text(100)
+    name_en = text_field(100)
     kind = fields.Enum(SpecKind, by_value=True)
-    unit = _text(20)
-    choices = fields.List(_text(200), validate=validate.Length(max=200))
+    unit = text_field(20)
+    choices = fields.List(text_field(200), validate=validate.Length(max=200))
     filterable = fields.Boolean()
     position = _id(validate=validate.Range(min=0, max=10_000))
 
 
 class AttributeCreateSchema(AttributeUpdateSchema):
-    code = _required_text(40)
-    name_zh = _required_text(100)
+    code = required_text_field(40)
+    name_zh = required_text_field(100)
 
 
 class BrandSchema(Schema):
@@ -139,13 +132,13 @@ class BrandSchema(Schema):
 
 
 class BrandUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class BrandCreateSchema(BrandUpdateSchema):
-    code = _required_text(40)
-    name = _required_text(100)
+    code = required_text_field(40)
+    name = required_text_field(100)
 
 
 class TagSchema(Schema):
@@ -154,7 +147,7 @@ class TagSchema(Schema):
 
 
 class TagWriteSchema(StrictSchema):
-    name = _required_text(50)
+    name = required_text_field(50)
 
 
 # --- SKUs ----------------------------------------------------------------------------------
@@ -191,7 +184,7 @@ class SkuSchema(Schema):
 class SkuDefaultsSchema(StrictSchema):
     """SKU fields shared by every SKU of a generated matrix."""
 
-    barcode = _text(20)
+    barcode = text_field(20)
     status = fields.Enum(ProductStatus, by_value=True)
     moq = _id()
     order_multiple = _id()
@@ -204,19 +197,19 @@ class SkuDefaultsSchema(StrictSchema):
 
 
 class SkuUpdateSchema(SkuDefaultsSchema):
-    code = _text(60)
-    variant = fields.Dict(keys=fields.String(), values=_text(60))
+    code = text_field(60)
+    variant = fields.Dict(keys=fields.String(), values=text_field(60))
 
 
 class SkuCreateSchema(SkuUpdateSchema):
-    code = _required_text(60)
+    code = required_text_field(60)
 
 
 class MatrixAxisSchema(StrictSchema):
-    name = _required_text(40)
-    values = fields.List(_required_text(60), required=True, validate=validate.Length(min=1))
+    name = required_text_field(40)
+    values = fields.List(required_text_field(60), required=True, validate=validate.Length(min=1))
     codes = fields.List(
-        _required_text(20),
+        required_text_field(20),
         metadata={"description": "ASCII code per value; derived from the values if omitted."},
     )
 
@@ -227,7 +220,7 @@ class MatrixSchema(StrictSchema):
     axes = fields.List(
         fields.Nested(MatrixAxisSchema), required=True, validate=validate.Length(min=1, max=4)
     )
-    code_prefix = _text(40)
+    code_prefix = text_field(40)
     defaults = fields.Nested(SkuDefaultsSchema)
 
 
@@ -285,7 +278,7 @@ class ProductDetailSchema(ProductSchema):
 
 
 class ProductListArgsSchema(PageArgsSchema):
-    q = _text(100, load_default=None)
+    q = text_field(100, load_default=None)
     category_id = fields.Integer(load_default=None)
     include_subcategories = fields.Boolean(load_default=True)
     brand_id = fields.Integer(load_default=None)
@@ -294,24 +287,24 @@ class ProductListArgsSchema(PageArgsSchema):
 
 
 class ProductUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name_zh = fields.String(validate=validate.Length(min=1, max=200))
-    name_en = _text(200)
-    model_number = _text(100)
-    description = _text(20_000)
+    name_en = text_field(200)
+    model_number = text_field(100)
+    description = text_field(20_000)
     brand_id = _id(allow_none=True)
     category_id = _id(allow_none=True)
     status = fields.Enum(ProductStatus, by_value=True)
-    variant_axes = fields.List(_required_text(40), validate=validate.Length(max=4))
+    variant_axes = fields.List(required_text_field(40), validate=validate.Length(max=4))
     tag_ids = fields.List(_id(), validate=validate.Length(max=30))
 
 
 class ProductCreateSchema(ProductUpdateSchema):
-    code = _required_text(40)
-    name_zh = _required_text(200)
+    code = required_text_field(40)
+    name_zh = required_text_field(200)
     skus = fields.List(fields.Nested(SkuCreateSchema), validate=validate.Length(max=200))
     matrix = fields.Nested(MatrixSchema)
-    specs = fields.Dict(keys=fields.String(), values=_text(200))
+    specs = fields.Dict(keys=fields.String(), values=text_field(200))
 
 
 # --- specs, relations, visibility, images --------------------------------------------------
@@ -331,7 +324,7 @@ class SpecLineSchema(Schema):
 class SpecsWriteSchema(StrictSchema):
     specs = fields.Dict(
         keys=fields.String(validate=validate.Length(max=40)),
-        values=_text(200),
+        values=text_field(200),
         required=True,
         metadata={"description": "Attribute code -> value; absent or empty: no value."},
     )
@@ -368,7 +361,7 @@ class VisibilityRuleSchema(Schema):
 
 class VisibilityRuleWriteSchema(StrictSchema):
     scope = fields.Enum(VisibilityScope, by_value=True, required=True)
-    value = _required_text(40)
+    value = required_text_field(40)
 
 
 class VisibilityWriteSchema(StrictSchema):
@@ -385,11 +378,11 @@ class ImageUploadSchema(Schema):
 
 
 class ImageFormSchema(Schema):
-    alt = _text(200, load_default="")
+    alt = text_field(200, load_default="")
 
 
 class ImageUpdateSchema(StrictSchema):
-    alt = _text(200)
+    alt = text_field(200)
     position = _id(validate=validate.Range(min=0, max=20))
 
 
@@ -416,4 +409,4 @@ class DealerSkuCodeUpdateSchema(StrictSchema):
 
 class DealerSkuCodeCreateSchema(DealerSkuCodeUpdateSchema):
     sku_id = _id(required=True)
-    code = _required_text(60)
+    code = required_text_field(60)

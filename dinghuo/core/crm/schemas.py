@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from dinghuo.api.fields import required_text_field, text_field
 from dinghuo.api.pagination import PageArgsSchema
 from dinghuo.core.crm.models import AddressKind, DealerStatus, PaymentTerms
 from dinghuo.core.crm.service import MAX_GROUPS_PER_DEALER
@@ -18,14 +19,6 @@ from dinghuo.web import require_tenant
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
-
-
-def _required_text(max_length: int) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
 
 
 def _money(**kwargs) -> fields.Decimal:
@@ -57,13 +50,13 @@ class DealerGroupSchema(Schema):
 
 
 class DealerGroupUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class DealerGroupCreateSchema(DealerGroupUpdateSchema):
-    code = _required_text(40)
-    name = _required_text(200)
+    code = required_text_field(40)
+    name = required_text_field(200)
 
 
 # --- addresses and contacts ----------------------------------------------------------------
@@ -86,24 +79,24 @@ class AddressSchema(Schema):
 
 class AddressUpdateSchema(StrictSchema):
     kind = fields.Enum(AddressKind, by_value=True)
-    label = _text(100)
+    label = text_field(100)
     recipient = fields.String(validate=validate.Length(min=1, max=100))
     phone = fields.String(validate=validate.Length(min=1, max=40))
     province = fields.String(validate=validate.Length(min=1, max=50))
     city = fields.String(validate=validate.Length(min=1, max=50))
-    district = _text(50)
+    district = text_field(50)
     street = fields.String(validate=validate.Length(min=1, max=300))
-    postal_code = _text(20)
+    postal_code = text_field(20)
     is_default = fields.Boolean()
 
 
 class AddressCreateSchema(AddressUpdateSchema):
     kind = fields.Enum(AddressKind, by_value=True, required=True)
-    recipient = _required_text(100)
-    phone = _required_text(40)
-    province = _required_text(50)
-    city = _required_text(50)
-    street = _required_text(300)
+    recipient = required_text_field(100)
+    phone = required_text_field(40)
+    province = required_text_field(50)
+    city = required_text_field(50)
+    street = required_text_field(300)
 
 
 class ContactSchema(Schema):
@@ -117,13 +110,13 @@ class ContactSchema(Schema):
 
 class ContactUpdateSchema(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=100))
-    title = _text(100)
-    phone = _text(40)
-    email = _text(254)
+    title = text_field(100)
+    phone = text_field(40)
+    email = text_field(254)
 
 
 class ContactCreateSchema(ContactUpdateSchema):
-    name = _required_text(100)
+    name = required_text_field(100)
 
 
 # --- dealers -------------------------------------------------------------------------------
@@ -187,11 +180,11 @@ class OwnDealerSchema(Schema):
 
 
 class DealerUpdateSchema(StrictSchema):
-    code = _text(40)
+    code = text_field(40)
     name_zh = fields.String(validate=validate.Length(min=1, max=200))
-    name_en = _text(200)
-    tier = _text(10)
-    region = _text(100)
+    name_en = text_field(200)
+    tier = text_field(10)
+    region = text_field(100)
     # Bounds are the service's (0 to MAX_CREDIT_LIMIT, 422 naming the field): a Range
     # here would put numeric bounds on a string in the OpenAPI document, which is invalid.
     credit_limit = _money()
@@ -203,16 +196,16 @@ class DealerUpdateSchema(StrictSchema):
 
 
 class DealerCreateSchema(DealerUpdateSchema):
-    code = _required_text(40)
-    name_zh = _required_text(200)
+    code = required_text_field(40)
+    name_zh = required_text_field(200)
 
 
 class SuspendSchema(StrictSchema):
-    reason = _required_text(500)
+    reason = required_text_field(500)
 
 
 class ReactivateSchema(StrictSchema):
-    reason = _text(500, load_default="")
+    reason = text_field(500, load_default="")
 
 
 class DealerListArgsSchema(PageArgsSchema):

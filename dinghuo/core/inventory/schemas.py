@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from dinghuo.api import MAX_ID
+from dinghuo.api.fields import required_text_field, text_field
 from dinghuo.api.pagination import PageArgsSchema
 from dinghuo.core.inventory.models import AlertStatus, MovementKind, ReservationStatus
 from dinghuo.core.inventory.service import MAX_QUANTITY
@@ -18,14 +19,6 @@ from dinghuo.core.inventory.service import MAX_QUANTITY
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
-
-
-def _required_text(max_length: int) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
 
 
 def _units(**kwargs) -> fields.Integer:
@@ -54,18 +47,18 @@ class WarehouseSchema(Schema):
 
 
 class WarehouseUpdateSchema(_Strict):
-    code = _text(40)
+    code = text_field(40)
     name = fields.String(validate=validate.Length(min=1, max=200))
-    region = _text(100)
-    address = _text(300)
+    region = text_field(100)
+    address = text_field(300)
     is_active = fields.Boolean()
 
 
 class WarehouseCreateSchema(_Strict):
-    code = _required_text(40)
-    name = _required_text(200)
-    region = _text(100, load_default="")
-    address = _text(300, load_default="")
+    code = required_text_field(40)
+    name = required_text_field(200)
+    region = text_field(100, load_default="")
+    address = text_field(300, load_default="")
 
 
 class WarehouseListArgsSchema(PageArgsSchema):
@@ -129,13 +122,13 @@ class StockMovementArgsSchema(PageArgsSchema):
 class _MovementInput(_Strict):
     warehouse_id = _id(required=True)
     sku_id = _id(required=True)
-    reference_type = _text(40, load_default=None, allow_none=True)
-    reference_id = _text(64, load_default=None, allow_none=True)
+    reference_type = text_field(40, load_default=None, allow_none=True)
+    reference_id = text_field(64, load_default=None, allow_none=True)
 
 
 class StockReceiptSchema(_MovementInput):
     quantity = _units(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
-    reason = _text(500, load_default="")
+    reason = text_field(500, load_default="")
 
 
 class StockAdjustmentSchema(_MovementInput):
@@ -144,7 +137,7 @@ class StockAdjustmentSchema(_MovementInput):
         validate=validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY),
         metadata={"description": "Signed change of on hand; not zero."},
     )
-    reason = _required_text(500)
+    reason = required_text_field(500)
     kind = fields.String(
         load_default="adjustment",
         validate=validate.OneOf(["adjustment", "return"]),
@@ -164,9 +157,9 @@ class StockCountSchema(_Strict):
         required=True,
         validate=validate.Length(min=1, max=5000),
     )
-    reason = _required_text(500)
-    reference_type = _text(40, load_default=None, allow_none=True)
-    reference_id = _text(64, load_default=None, allow_none=True)
+    reason = required_text_field(500)
+    reference_type = text_field(40, load_default=None, allow_none=True)
+    reference_id = text_field(64, load_default=None, allow_none=True)
 
 
 class StockCountResultSchema(Schema):
@@ -191,13 +184,13 @@ class ReservationSchema(Schema):
 class ReservationCreateSchema(_Strict):
     sku_id = _id(required=True)
     quantity = _units(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
-    reference_type = _required_text(40)
-    reference_id = _required_text(64)
+    reference_type = required_text_field(40)
+    reference_id = required_text_field(64)
     warehouse_id = _id(load_default=None, allow_none=True)
 
 
 class ReservationCloseSchema(_Strict):
-    reason = _text(500, load_default="")
+    reason = text_field(500, load_default="")
 
 
 class ReservationArgsSchema(PageArgsSchema):

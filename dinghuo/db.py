@@ -114,6 +114,7 @@ class Base(DeclarativeBase):
         dt.datetime: UTCDateTime,
         dict[str, Any]: JSON,
         list[str]: JSON,
+        list[dict[str, Any]]: JSON,
         Decimal: Money,
     }
 

@@ -33,7 +33,7 @@ from dinghuo.db import Base, make_engine
 from dinghuo.migrate import upgrade
 from dinghuo.plugins import PluginInfo, hookimpl
 
-pytest_plugins = ["fixtures_catalog"]
+pytest_plugins = ["fixtures_catalog", "fixtures_orders"]
 
 PASSWORD = "correct-horse-42"
 

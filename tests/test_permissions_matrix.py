@@ -33,6 +33,13 @@ EVERYTHING_STAFF = {
     "inventory:read",
     "inventory:manage",
     "channel_stock:read",
+    "orders:read",
+    "orders:manage",
+    "orders:review_sales",
+    "orders:review_finance",
+    "orders:review_warehouse",
+    "shipments:manage",
+    "returns:manage",
 }
 STAFF_READ = {
     "tenant:read",
@@ -42,16 +49,19 @@ STAFF_READ = {
     "catalog:read",
     "inventory:read",
     "channel_stock:read",
+    "orders:read",
 }
-DEALER = {"own_dealer:read", "catalog:browse", "channel_stock:report"}
+DEALER = {"own_dealer:read", "catalog:browse", "channel_stock:report", "orders:place"}
 
 EXPECTED: dict[str, set[str]] = {
     "owner": EVERYTHING_STAFF,
     "admin": EVERYTHING_STAFF,
-    "sales": STAFF_READ | {"dealers:manage", "prices:read"},
-    "warehouse": STAFF_READ | {"inventory:manage"},
-    "finance": STAFF_READ | {"audit:read", "prices:read", "prices:manage"},
-    "dealer_admin": DEALER | {"own_dealer_users:manage"},
+    "sales": STAFF_READ
+    | {"dealers:manage", "prices:read", "orders:manage", "orders:review_sales", "returns:manage"},
+    "warehouse": STAFF_READ
+    | {"inventory:manage", "orders:review_warehouse", "shipments:manage", "returns:manage"},
+    "finance": STAFF_READ | {"audit:read", "prices:read", "prices:manage", "orders:review_finance"},
+    "dealer_admin": DEALER | {"own_dealer_users:manage", "own_orders:approve"},
     "buyer": DEALER,
 }
 
@@ -88,6 +98,15 @@ def test_permission_names_are_stable_scopes():
         "INVENTORY_MANAGE": "inventory:manage",
         "CHANNEL_STOCK_READ": "channel_stock:read",
         "CHANNEL_STOCK_REPORT": "channel_stock:report",
+        "ORDERS_READ": "orders:read",
+        "ORDERS_MANAGE": "orders:manage",
+        "ORDERS_REVIEW_SALES": "orders:review_sales",
+        "ORDERS_REVIEW_FINANCE": "orders:review_finance",
+        "ORDERS_REVIEW_WAREHOUSE": "orders:review_warehouse",
+        "SHIPMENTS_MANAGE": "shipments:manage",
+        "RETURNS_MANAGE": "returns:manage",
+        "ORDERS_PLACE": "orders:place",
+        "OWN_ORDERS_APPROVE": "own_orders:approve",
     }
 
 

@@ -223,7 +223,7 @@ def test_dinghuo_startup_runs_once_per_plugin_and_a_failure_is_contained(caplog)
     )
     with caplog.at_level(logging.ERROR, logger="dinghuo.plugins.manager"):
         outcomes = host.start(HostInfo(api_version=PLUGIN_API_VERSION, dinghuo_version="9"))
-    assert started == [HostInfo(api_version="1.0", dinghuo_version="9")]
+    assert started == [HostInfo(api_version="1.1", dinghuo_version="9")]
     assert {o.plugin: o.ok for o in outcomes} == {"a": False, "b": True}
     assert "plugin a failed in dinghuo_startup" in caplog.text
 

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -131,3 +132,145 @@ class PluginInfo:
             raise ValueError(
                 f"plugin name {self.name!r}: use lowercase letters, digits, '-' and '_'"
             )
+
+
+# --- pricing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealerRef:
+    """The dealer an order or a quote is for, as a pricing or carrier plugin may know it."""
+
+    id: int
+    code: str
+    tier: str
+    groups: tuple[str, ...] = ()
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class PricingLine:
+    """One line as the pricing pipeline has it before plugins adjust it.
+
+    ``unit_price`` is the dealer's resolved price (price lists, contract);
+    ``list_price`` the SKU's MSRP.
+    """
+
+    line_no: int
+    sku_id: int
+    sku_code: str
+    product_id: int
+    category_id: int | None
+    brand: str
+    quantity: int
+    list_price: Decimal
+    unit_price: Decimal
+    price_source: str
+
+
+@dataclass(frozen=True)
+class PricingRequest:
+    """A cart or an order being priced: the tenant, the dealer and the lines."""
+
+    tenant: TenantRef
+    dealer: DealerRef
+    lines: tuple[PricingLine, ...]
+    currency: str
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class PriceAdjustment:
+    """A change to a line's or the order's amount, with the explanation the dealer sees.
+
+    ``amount`` is for the whole line (or order), negative for a discount.
+    ``line_no`` names the line; ``None`` adjusts the order as a whole.
+    ``code`` identifies the rule (``tier-discount``, ``contract:C-12``).
+    """
+
+    code: str
+    label: str
+    amount: Decimal
+    line_no: int | None = None
+
+
+# --- logistics ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address in China's usual shape (province, city, district, street)."""
+
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    street: str
+    district: str = ""
+    postal_code: str = ""
+    country: str = "CN"
+
+
+@dataclass(frozen=True)
+class Parcel:
+    weight_grams: int
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+
+
+@dataclass(frozen=True)
+class FreightRequest:
+    """What a carrier needs to quote: from where, to where, how heavy, how valuable."""
+
+    tenant: TenantRef
+    dealer: DealerRef
+    destination: Address
+    parcels: tuple[Parcel, ...]
+    declared_value: Decimal
+    currency: str = "CNY"
+    origin: Address | None = None
+
+
+@dataclass(frozen=True)
+class FreightQuote:
+    """One delivery option a carrier offers; ``service`` is the carrier's own code for it."""
+
+    service: str
+    label: str
+    amount: Decimal
+    currency: str = "CNY"
+    estimated_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentItem:
+    sku_code: str
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ShipmentRequest:
+    """A shipment to book with a carrier; ``tracking_number`` is set when staff typed one."""
+
+    tenant: TenantRef
+    shipment_number: str
+    order_number: str
+    service: str
+    destination: Address
+    parcels: tuple[Parcel, ...]
+    declared_value: Decimal
+    items: tuple[ShipmentItem, ...]
+    origin: Address | None = None
+    tracking_number: str = ""
+
+
+@dataclass(frozen=True)
+class CarrierShipment:
+    """What the carrier answered: its tracking number and, when it makes one, the label."""
+
+    tracking_number: str
+    label: bytes | None = None
+    label_content_type: str | None = None
+    freight_cost: Decimal | None = None

@@ -65,6 +65,8 @@ class Dealer(TenantScoped, Base):
         Enum(DealerStatus, native_enum=False, length=20), default=DealerStatus.ACTIVE
     )
     credit_limit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    buyer_approval_limit: Mapped[Decimal | None]
+    """The dealer's own rule: a buyer's order above this total waits for a dealer admin."""
     payment_terms: Mapped[PaymentTerms] = mapped_column(
         Enum(PaymentTerms, native_enum=False, length=20), default=PaymentTerms.PREPAID
     )

@@ -8,8 +8,11 @@ The brand's owner and admins manage everything (only an owner may invite,
 activate or deactivate an owner). Every staff role reads the catalog, stock
 and channel stock; sales also manage dealers and read price lists; warehouse
 manages stock; finance manages prices and reads the audit log. Dealer users
-browse the catalog (at their own prices) and report their own stock; a dealer
-admin also manages their own dealer's users. tests/test_permissions_matrix.py
+browse the catalog (at their own prices), place and track their own dealer's
+orders and report their own stock; a dealer admin also manages their own
+dealer's users and approves buyers' orders over the dealer's own limit. Staff
+read all orders; sales also order on a dealer's behalf; each brand-side review
+step (sales, finance, warehouse) has its own scope; warehouse ships. tests/test_permissions_matrix.py
 pins this table exactly.
 """
 
@@ -42,6 +45,15 @@ class Permission(enum.StrEnum):
     INVENTORY_MANAGE = "inventory:manage"
     CHANNEL_STOCK_READ = "channel_stock:read"
     CHANNEL_STOCK_REPORT = "channel_stock:report"
+    ORDERS_READ = "orders:read"
+    ORDERS_MANAGE = "orders:manage"
+    ORDERS_REVIEW_SALES = "orders:review_sales"
+    ORDERS_REVIEW_FINANCE = "orders:review_finance"
+    ORDERS_REVIEW_WAREHOUSE = "orders:review_warehouse"
+    SHIPMENTS_MANAGE = "shipments:manage"
+    RETURNS_MANAGE = "returns:manage"
+    ORDERS_PLACE = "orders:place"
+    OWN_ORDERS_APPROVE = "own_orders:approve"
 
 
 P = Permission
@@ -53,6 +65,7 @@ _STAFF_BASE = {
     P.CATALOG_READ,
     P.INVENTORY_READ,
     P.CHANNEL_STOCK_READ,
+    P.ORDERS_READ,
 }
 _MANAGERS = {
     P.TENANT_MANAGE,
@@ -65,16 +78,36 @@ _MANAGERS = {
     P.PRICES_READ,
     P.PRICES_MANAGE,
     P.INVENTORY_MANAGE,
+    P.ORDERS_MANAGE,
+    P.ORDERS_REVIEW_SALES,
+    P.ORDERS_REVIEW_FINANCE,
+    P.ORDERS_REVIEW_WAREHOUSE,
+    P.SHIPMENTS_MANAGE,
+    P.RETURNS_MANAGE,
 }
-_DEALER_BASE = {P.OWN_DEALER_READ, P.CATALOG_BROWSE, P.CHANNEL_STOCK_REPORT}
+_DEALER_BASE = {P.OWN_DEALER_READ, P.CATALOG_BROWSE, P.CHANNEL_STOCK_REPORT, P.ORDERS_PLACE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(_STAFF_BASE | _MANAGERS),
     Role.ADMIN: frozenset(_STAFF_BASE | _MANAGERS),
-    Role.SALES: frozenset(_STAFF_BASE | {P.DEALERS_MANAGE, P.PRICES_READ}),
-    Role.WAREHOUSE: frozenset(_STAFF_BASE | {P.INVENTORY_MANAGE}),
-    Role.FINANCE: frozenset(_STAFF_BASE | {P.AUDIT_READ, P.PRICES_READ, P.PRICES_MANAGE}),
-    Role.DEALER_ADMIN: frozenset(_DEALER_BASE | {P.OWN_DEALER_USERS_MANAGE}),
+    Role.SALES: frozenset(
+        _STAFF_BASE
+        | {
+            P.DEALERS_MANAGE,
+            P.PRICES_READ,
+            P.ORDERS_MANAGE,
+            P.ORDERS_REVIEW_SALES,
+            P.RETURNS_MANAGE,
+        }
+    ),
+    Role.WAREHOUSE: frozenset(
+        _STAFF_BASE
+        | {P.INVENTORY_MANAGE, P.ORDERS_REVIEW_WAREHOUSE, P.SHIPMENTS_MANAGE, P.RETURNS_MANAGE}
+    ),
+    Role.FINANCE: frozenset(
+        _STAFF_BASE | {P.AUDIT_READ, P.PRICES_READ, P.PRICES_MANAGE, P.ORDERS_REVIEW_FINANCE}
+    ),
+    Role.DEALER_ADMIN: frozenset(_DEALER_BASE | {P.OWN_DEALER_USERS_MANAGE, P.OWN_ORDERS_APPROVE}),
     Role.BUYER: frozenset(_DEALER_BASE),
 }
 

@@ -9,7 +9,7 @@ needs through :func:`business_settings`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -37,6 +37,27 @@ class BusinessSettings(BaseModel):
     """Probability of not running out during a lead time; sets the safety stock."""
     review_days: int = Field(30, ge=1, le=365)
     """Replenishment suggestions cover this many days of demand beyond the reorder point."""
+
+    backorders_allowed: bool = False
+    """Accept orders beyond available stock (the rest is backordered) instead of refusing them."""
+    reserve_stock_on: Literal["submission", "approval"] = "submission"
+    """When an order's stock is reserved: as soon as it reaches the brand, or once approved."""
+    review_steps: list[Literal["sales", "finance", "warehouse"]] = Field(
+        default_factory=lambda: ["sales"]
+    )
+    """The brand-side review steps an order passes, in this order; empty approves at once."""
+    auto_approve_tiers: list[str] = Field(default_factory=list, max_length=20)
+    """Orders of dealers in these tiers skip the review steps (when credit allows)."""
+    auto_approve_max_total: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    """Orders whose total is at most this skip the review steps (when credit allows)."""
+    auto_approve_within_credit_only: bool = True
+    """Auto-approval only for on-account orders that fit the dealer's open credit."""
+    tax_rate: Decimal = Field(Decimal("0.13"), ge=0, le=Decimal("0.5"), decimal_places=4)
+    """VAT rate applied to order lines (13% is China's standard rate for electronics)."""
+    prices_include_tax: bool = True
+    """Prices are quoted with VAT included (含税价), as is usual in China."""
+    order_number_prefix: str = Field("SO", pattern=r"^[A-Z]{1,6}$")
+    """Order numbers read ``<prefix>-000123``."""
 
 
 class TenantBusinessSettings(TenantScoped, Base):

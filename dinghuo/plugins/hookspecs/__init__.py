@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dinghuo.plugins.hookspecs import events, lifecycle
+from dinghuo.plugins.hookspecs import events, lifecycle, logistics, pricing
 
-SURFACES: tuple[ModuleType, ...] = (lifecycle, events)
+SURFACES: tuple[ModuleType, ...] = (lifecycle, events, pricing, logistics)
 
 
 def hookspec_names() -> list[str]:

@@ -1,0 +1,1 @@
+"""Fulfilment: shipments, serial numbers, tracking and returns of approved orders."""

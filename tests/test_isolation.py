@@ -51,6 +51,14 @@ from dinghuo.core.crm.models import (
     DealerGroup,
     DealerGroupMember,
 )
+from dinghuo.core.fulfilment.models import (
+    ReturnLine,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    ShippedSerial,
+    TrackingEvent,
+)
 from dinghuo.core.imports.models import ImportBatch, ImportKind
 from dinghuo.core.inventory.models import (
     Reservation,
@@ -59,10 +67,20 @@ from dinghuo.core.inventory.models import (
     StockMovement,
     Warehouse,
 )
+from dinghuo.core.orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    RequisitionList,
+    RequisitionListItem,
+)
+from dinghuo.core.orders.states import OrderStatus
 from dinghuo.core.pricing.models import PriceList, PriceListItem
 from dinghuo.db import Base, tenant_tables
 from dinghuo.platform.auth.models import ApiToken, Invitation, OAuthClient, Role
 from dinghuo.platform.jobs.models import JobRun
+from dinghuo.platform.notifications.models import Notification
 from dinghuo.platform.tenants.models import TenantDomain
 
 API = "/api/v1"
@@ -115,8 +133,10 @@ def _seed_acme_objects(app, acme) -> dict[str, Any]:
         session.add(domain)
         session.flush()
         catalog = _seed_acme_catalog(session, acme)
+        orders = _seed_acme_orders(session, acme, catalog, address.id)
         return {
             **catalog,
+            **orders,
             "tenant": acme.id,
             "dealer": acme.dealer_id,
             "user": acme.users["buyer"].id,
@@ -196,6 +216,86 @@ def _seed_acme_catalog(session, acme) -> dict[str, Any]:
     }
 
 
+def _seed_acme_orders(session, acme, catalog: dict[str, Any], address_id: int) -> dict[str, Any]:
+    """A cart, a saved list, an order with a shipment, a serial, tracking, a return, a notice."""
+    buyer = acme.users["buyer"].id
+    cart = Cart(user_id=buyer, dealer_id=acme.dealer_id)
+    saved = RequisitionList(dealer_id=acme.dealer_id, name="每周补货", created_by_id=buyer)
+    order = Order(
+        number="SO-000001",
+        dealer_id=acme.dealer_id,
+        status=OrderStatus.DELIVERED,
+        created_by_id=buyer,
+        ship_to_address_id=address_id,
+        total=Decimal("100"),
+    )
+    session.add_all([cart, saved, order])
+    session.flush()
+    line = OrderLine(
+        order_id=order.id,
+        line_no=1,
+        sku_id=catalog["sku"],
+        sku_code="X1-BLK",
+        name="鼎新 X1 黑",
+        quantity=2,
+        unit_price=Decimal("50"),
+        shipped_quantity=2,
+    )
+    shipment = Shipment(
+        number="SO-000001-1", order_id=order.id, warehouse_id=catalog["warehouse"], carrier="manual"
+    )
+    session.add_all(
+        [
+            CartLine(cart_id=cart.id, sku_id=catalog["sku"], quantity=1),
+            RequisitionListItem(list_id=saved.id, sku_id=catalog["sku"], quantity=3),
+            line,
+            shipment,
+        ]
+    )
+    session.flush()
+    shipment_line = ShipmentLine(
+        shipment_id=shipment.id, order_line_id=line.id, sku_id=catalog["sku"], quantity=2
+    )
+    tracking = TrackingEvent(
+        shipment_id=shipment.id,
+        occurred_at=dt.datetime.now(dt.UTC),
+        status="delivered",
+        source="staff",
+    )
+    returned = ReturnRequest(
+        number="RMA-000001", order_id=order.id, dealer_id=acme.dealer_id, reason="屏幕坏点"
+    )
+    notice = Notification(user_id=buyer, kind="order.approved", title="订单已审核")
+    session.add_all([shipment_line, tracking, returned, notice])
+    session.flush()
+    serial = ShippedSerial(
+        serial="860000000000001",
+        shipment_line_id=shipment_line.id,
+        sku_id=catalog["sku"],
+        order_id=order.id,
+        dealer_id=acme.dealer_id,
+    )
+    session.add_all(
+        [
+            serial,
+            ReturnLine(
+                return_id=returned.id, order_line_id=line.id, sku_id=catalog["sku"], quantity=1
+            ),
+        ]
+    )
+    session.flush()
+    return {
+        "order": order.id,
+        "order_line": line.id,
+        "requisition_list": saved.id,
+        "shipment": shipment.id,
+        "tracking_event": tracking.id,
+        "return": returned.id,
+        "notification": notice.id,
+        "serial": serial.serial,
+    }
+
+
 # Path-parameter name -> which of acme's objects it names. Add yours here.
 ACME_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "tenant_id": lambda o: o["tenant"],
@@ -225,6 +325,14 @@ ACME_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "alert_id": lambda o: o["alert"],
     "code_id": lambda o: o["dealer_sku_code"],
     "import_id": lambda o: o["import"],
+    "order_id": lambda o: o["order"],
+    "line_id": lambda o: o["order_line"],
+    "list_id": lambda o: o["requisition_list"],
+    "shipment_id": lambda o: o["shipment"],
+    "event_id": lambda o: o["tracking_event"],
+    "return_id": lambda o: o["return"],
+    "notification_id": lambda o: o["notification"],
+    "serial": lambda o: o["serial"],
 }
 
 # Path parameters that name something global rather than a tenant's object:

@@ -108,6 +108,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "event_id",
+            "user_id",
+            name=op.f("uq_notifications_tenant_id_event_id_user_id"),
+        ),
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index(

@@ -88,7 +88,23 @@ def emit(
     )
     session.add(event)
     session.flush()
+    _hand_to_notifications(session, event)
     return event
+
+
+def _hand_to_notifications(session: TenantSession, event: OutboxEvent) -> None:
+    """Give an order, shipment or return event its notification job, in this transaction.
+
+    The in-app bell and e-mails are the platform's own consumer of the outbox:
+    always on, whether or not a plugin listens (the dispatch above is for
+    plugins only). The job row commits with the event, so a committed event
+    always gets its notifications; the job is idempotent per event id.
+    """
+    # Imported here: notifications read orders and users, which import this module.
+    from dinghuo.platform.notifications.jobs import NOTIFIED_EVENTS, notify_event
+
+    if event.type.startswith(NOTIFIED_EVENTS):
+        enqueue(session, notify_event, event.id)
 
 
 def _json_default(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinghuo.db import Base, TenantScoped, utcnow
@@ -15,7 +15,10 @@ class Notification(TenantScoped, Base):
     """A message for one user, with a link to what it is about (an order, a shipment)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index(None, "tenant_id", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "user_id", "read_at", "id"),
+        UniqueConstraint("tenant_id", "event_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -20,6 +20,9 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.inventory.api import warehouses_blp
     from dinghuo.core.inventory.channel_api import blp as channel_stock_blp
     from dinghuo.core.inventory.channel_api import my_blp as my_channel_stock_blp
+    from dinghuo.core.orders.cart_api import blp as cart_blp
+    from dinghuo.core.orders.cart_api import lists_blp as requisition_lists_blp
+    from dinghuo.core.orders.cart_api import reorder_blp
     from dinghuo.core.pricing.api import blp as price_lists_blp
     from dinghuo.core.pricing.api import my_blp as my_prices_blp
     from dinghuo.platform.audit.api import blp as audit_blp
@@ -52,5 +55,8 @@ def register_blueprints(api: Api) -> None:
         jobs_blp,
         imports_blp,
         exports_blp,
+        cart_blp,
+        reorder_blp,
+        requisition_lists_blp,
     ):
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)

@@ -147,7 +147,7 @@ class CartView:
         return self.priced.total()
 
 
-def _skus(session: TenantSession, sku_ids: Iterable[int]) -> dict[int, Sku]:
+def skus_with_products(session: TenantSession, sku_ids: Iterable[int]) -> dict[int, Sku]:
     """SKUs with their products (for names), in one query."""
     ids = set(sku_ids)
     if not ids:
@@ -179,7 +179,7 @@ def _view(session: TenantSession, dealer: Dealer, lines: list[CartLine]) -> Cart
     pairs = [(line.sku_id, line.quantity) for line in lines]
     problems = line_rules.validate_lines(session, dealer, pairs)
     by_no = {problem.line_no: problem for problem in problems}
-    skus = _skus(session, (line.sku_id for line in lines))
+    skus = skus_with_products(session, (line.sku_id for line in lines))
     priceable = [
         (line.sku_id, line.quantity)
         for no, line in enumerate(lines, start=1)
@@ -301,10 +301,18 @@ def set_lines(
     return get_cart(session, actor, dealer.id)
 
 
+def _known_sku(session: TenantSession, sku_id: int) -> None:
+    """A SKU id that is not the tenant's is a 404 before anything else is asked (which
+    dealer, which cart): the answer must not depend on another tenant's ids."""
+    if session.scalar(select(Sku.id).where(Sku.id == sku_id)) is None:
+        raise NotFound("That SKU is not in the cart.")
+
+
 def set_quantity(
     session: TenantSession, actor: Principal, sku_id: int, quantity: Any, dealer_id: Any = None
 ) -> CartView:
     """Change one line's quantity; a SKU not in the cart is a 404."""
+    _known_sku(session, sku_id)
     dealer = cart_dealer(session, actor, dealer_id)
     cart = _find_cart(session, actor, dealer)
     if cart is None or not any(line.sku_id == sku_id for line in _lines(session, cart)):
@@ -319,6 +327,7 @@ def remove_line(
     session: TenantSession, actor: Principal, sku_id: int, dealer_id: Any = None
 ) -> None:
     """Take a SKU out of the cart; not in the cart is a 404."""
+    _known_sku(session, sku_id)
     dealer = cart_dealer(session, actor, dealer_id)
     cart = _find_cart(session, actor, dealer)
     deleted = 0
@@ -401,37 +410,34 @@ class ItemProblem:
     message: str
 
 
-def add_items(
+def resolve_items(
     session: TenantSession,
-    actor: Principal,
+    dealer: Dealer,
     items: Sequence[Mapping[str, Any]],
-    dealer_id: Any = None,
-) -> CartView:
-    """Add ``{"code" or "sku_id", "quantity"}`` items (quick order, paste, upload, grid).
+    prefix: str = "items",
+) -> dict[int, int]:
+    """``{"code" or "sku_id", "quantity"}`` items as SKU id → quantity (repeats summed).
 
-    A quantity adds to the line already in the cart; a missing quantity means
-    the SKU's minimum order quantity. All or nothing: every refused item is
-    reported at once (``items.<index>.code`` / ``.quantity``) and nothing is added.
+    A missing quantity means the SKU's minimum order quantity. Every refused
+    item is reported at once as ``<prefix>.<index>.code|sku_id|quantity``; a
+    code the dealer may not see reads exactly like one that does not exist.
     """
-    dealer = cart_dealer(session, actor, dealer_id)
     if not items:
-        raise ValidationFailed.field("items", "Add at least one item.")
+        raise ValidationFailed.field(prefix, "Add at least one item.")
     if len(items) > line_rules.MAX_ORDER_LINES:
-        raise ValidationFailed.field("items", f"Add at most {line_rules.MAX_ORDER_LINES} items.")
-    codes = skus_for_codes(
-        session, dealer, (str(item["code"]) for item in items if isinstance(item.get("code"), str))
-    )
+        raise ValidationFailed.field(prefix, f"Use at most {line_rules.MAX_ORDER_LINES} items.")
+    typed = [item.get("code") if isinstance(item.get("code"), str) else None for item in items]
+    codes = skus_for_codes(session, dealer, (code for code in typed if code))
     fields: dict[str, list[str]] = {}
     resolved: list[tuple[Any, Any]] = []
     for index, item in enumerate(items):
         sku_id = item.get("sku_id")
-        code = item.get("code")
-        if sku_id is None and isinstance(code, str) and code.strip():
-            sku_id = codes.get(code.strip().upper())
-            if sku_id is None:
-                fields[f"items.{index}.code"] = [f"Unknown code: {code.strip()}."]
-        elif sku_id is None:
-            fields[f"items.{index}.code"] = ["Give a SKU code."]
+        code = (typed[index] or "").strip()
+        if sku_id is None and code:
+            sku_id = codes.get(code.upper())
+        if sku_id is None:
+            reason = f"Unknown code: {code}." if code else "Give a SKU code."
+            fields[f"{prefix}.{index}.code"] = [reason]
         resolved.append((sku_id, item.get("quantity")))
     moq = _moq(session, [sku_id for sku_id, _qty in resolved if isinstance(sku_id, int)])
     resolved = [
@@ -439,26 +445,42 @@ def add_items(
         for sku_id, quantity in resolved
     ]
     for problem in line_rules.validate_lines(session, dealer, resolved):
-        path = f"items.{problem.line_no - 1}"
-        if problem.code not in REFUSED or f"{path}.code" in fields:
+        index = problem.line_no - 1
+        if problem.code not in REFUSED or f"{prefix}.{index}.code" in fields:
             continue
-        name = (
-            "code"
-            if "code" in items[problem.line_no - 1] and problem.field == "sku_id"
-            else problem.field
-        )
-        fields.setdefault(f"{path}.{name}", []).append(problem.message)
+        code = (typed[index] or "").strip()
+        if code and problem.field == "sku_id":
+            message = (
+                f"Unknown code: {code}."
+                if problem.code == line_rules.UNKNOWN_SKU
+                else problem.message
+            )
+            fields[f"{prefix}.{index}.code"] = [message]
+        else:
+            fields[f"{prefix}.{index}.{problem.field}"] = [problem.message]
     if fields:
-        first = next(iter(fields.items()))
-        raise ValidationFailed(f"{first[0]}: {first[1][0]}", fields=fields)
+        name, reasons = next(iter(fields.items()))
+        more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
+        raise ValidationFailed(f"{name}: {reasons[0]}{more}", fields=fields)
     merged: dict[int, int] = {}
     for sku_id, quantity in resolved:
         merged[sku_id] = merged.get(sku_id, 0) + quantity
-    over = [sku_id for sku_id, qty in merged.items() if qty > line_rules.MAX_LINE_QUANTITY]
-    if over:
-        raise ValidationFailed.field(
-            "items", f"Order at most {line_rules.MAX_LINE_QUANTITY} units of one SKU."
-        )
+    return merged
+
+
+def add_items(
+    session: TenantSession,
+    actor: Principal,
+    items: Sequence[Mapping[str, Any]],
+    dealer_id: Any = None,
+) -> CartView:
+    """Add items (quick order, paste, upload, variant grid) to the cart; see :func:`resolve_items`.
+
+    A quantity adds to the line already in the cart. All or nothing: when any
+    item is refused, nothing is added.
+    """
+    dealer = cart_dealer(session, actor, dealer_id)
+    merged = resolve_items(session, dealer, items)
     cart = _cart(session, actor, dealer)
     existing = {line.sku_id: line.quantity for line in _lines(session, cart)}
     if any(

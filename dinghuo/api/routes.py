@@ -20,6 +20,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.inventory.api import warehouses_blp
     from dinghuo.core.inventory.channel_api import blp as channel_stock_blp
     from dinghuo.core.inventory.channel_api import my_blp as my_channel_stock_blp
+    from dinghuo.core.orders.api import blp as orders_blp
     from dinghuo.core.orders.cart_api import blp as cart_blp
     from dinghuo.core.orders.cart_api import lists_blp as requisition_lists_blp
     from dinghuo.core.orders.cart_api import reorder_blp
@@ -51,6 +52,7 @@ def register_blueprints(api: Api) -> None:
         my_channel_stock_blp,
         price_lists_blp,
         my_prices_blp,
+        orders_blp,
         plugins_blp,
         jobs_blp,
         imports_blp,

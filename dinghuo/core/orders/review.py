@@ -11,13 +11,11 @@ approval moves the order to APPROVED, a rejection at any step to REJECTED.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dinghuo.core.checks import load, require, text
-from dinghuo.core.crm.models import Dealer, PaymentTerms
-from dinghuo.core.orders import lifecycle, states
+from dinghuo.core.crm.models import Dealer
+from dinghuo.core.orders import allocation, credit, lifecycle
 from dinghuo.core.orders.models import Order, OrderReview, ReviewOutcome, ReviewStep
 from dinghuo.core.orders.states import OrderStatus
 from dinghuo.db import TenantSession, utcnow
@@ -46,16 +44,6 @@ def _may(actor: Principal | None, permission: Permission) -> bool:
     return actor is None or actor.can(permission)
 
 
-def open_credit_used(session: TenantSession, dealer_id: int, *, excluding: int | None) -> Decimal:
-    """The totals of the dealer's open orders (those counting against its credit)."""
-    query = select(func.coalesce(func.sum(Order.total), 0)).where(
-        Order.dealer_id == dealer_id, Order.status.in_(states.OPEN)
-    )
-    if excluding is not None:
-        query = query.where(Order.id != excluding)
-    return Decimal(str(session.scalar(query)))
-
-
 def auto_approval_rule(
     session: TenantSession, order: Order, dealer: Dealer, settings: BusinessSettings
 ) -> str | None:
@@ -76,10 +64,10 @@ def auto_approval_rule(
     if rule is None:
         return None
     if settings.auto_approve_within_credit_only:
-        if order.payment_terms == PaymentTerms.PREPAID.value:
+        if not credit.is_on_account(order.payment_terms):
             return None
-        used = open_credit_used(session, dealer.id, excluding=order.id)
-        if used + order.total > dealer.credit_limit:
+        standing = credit.credit_standing(session, dealer, exclude_order_id=order.id)
+        if order.total > standing.available:
             return None
         rule += ", within credit"
     return rule
@@ -120,6 +108,16 @@ def start_review(session: TenantSession, order: Order) -> Order:
     order.review_step = steps[0]
     session.flush()
     return order
+
+
+def restart_review(session: TenantSession, order: Order) -> Order:
+    """Review a changed order afresh: decisions taken on the old lines no longer hold."""
+    for existing in list(order.reviews):
+        session.delete(existing)
+    order.review_step = None
+    session.flush()
+    session.expire(order, ["reviews"])
+    return start_review(session, order)
 
 
 def _pending(session: TenantSession, order: Order) -> list[OrderReview]:
@@ -262,12 +260,8 @@ def _approve(session: TenantSession, actor: Principal | None, order: Order, reas
 def _reserve_on_approval(session: TenantSession, order: Order) -> None:
     if business_settings(session).reserve_stock_on != "approval":
         return
-    from dinghuo.core.orders import allocation
-
     allocation.reserve_order(session, order)
 
 
 def _release(session: TenantSession, order: Order, reason: str) -> None:
-    from dinghuo.core.orders import allocation
-
     allocation.release_order(session, order, reason)

@@ -10,6 +10,7 @@ in :mod:`dinghuo.core.orders.review`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,15 +18,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from dinghuo.api.pagination import Page, paginate
-from dinghuo.core.checks import load
+from dinghuo.core.checks import load, require, text
 from dinghuo.core.crm.models import Dealer
-from dinghuo.core.orders.models import Order, OrderActivity, ReviewStep
+from dinghuo.core.orders import allocation, lifecycle, line_rules, review, states
+from dinghuo.core.orders.models import (
+    AllocationStatus,
+    Order,
+    OrderActivity,
+    OrderLine,
+    ReviewStep,
+)
+from dinghuo.core.orders.pricing import PricedLines, price_lines
 from dinghuo.core.orders.states import OrderStatus
 from dinghuo.db import TenantSession
-from dinghuo.errors import NotFound, PermissionDenied, ValidationFailed
+from dinghuo.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
 from dinghuo.platform.tenants.models import Tenant
+
+REASON_MAX = 1000
 
 ORDER_SORTS = {"id": Order.id, "created_at": Order.created_at, "total": Order.total}
 
@@ -167,3 +179,206 @@ def timeline(session: TenantSession, actor: Principal | None, order_id: int) -> 
     if actor is not None and actor.dealer_id is not None:
         query = query.where(OrderActivity.visible_to_dealer.is_(True))
     return list(session.scalars(query.order_by(OrderActivity.id)))
+
+
+# --- moves ---------------------------------------------------------------------------------
+
+
+def _staff(actor: Principal | None) -> bool:
+    return actor is None or actor.dealer_id is None
+
+
+def _managed(session: TenantSession, actor: Principal | None, order_id: int) -> Order:
+    """An order staff may move by hand: needs ``orders:manage``."""
+    order = get_order(session, actor, order_id)
+    require(actor, Permission.ORDERS_MANAGE)
+    return order
+
+
+def cancel_order(
+    session: TenantSession, actor: Principal | None, order_id: int, reason: str = ""
+) -> Order:
+    """Cancel an order and give back its stock.
+
+    A dealer user may cancel until the brand approves (:data:`states.DEALER_EDITABLE`);
+    staff with ``orders:manage`` until the first unit ships, and must say why.
+    """
+    order = get_order(session, actor, order_id)
+    staff = _staff(actor)
+    if staff:
+        require(actor, Permission.ORDERS_MANAGE)
+    elif order.status not in states.DEALER_EDITABLE:
+        raise Conflict(
+            f"Order {order.number} is {order.status.value}: once approved only the brand "
+            "can cancel it.",
+            fields={"status": [order.status.value]},
+        )
+    reason = text("reason", reason, REASON_MAX, required=staff and actor is not None)
+    states.check(order.status, OrderStatus.CANCELLED)
+    allocation.release_order(session, order, reason or "cancelled")
+    lifecycle.transition(session, actor, order, OrderStatus.CANCELLED, reason)
+    record(session, actor, "order.cancel", "order", order.id, {"reason": reason})
+    return order
+
+
+def mark_in_production(
+    session: TenantSession, actor: Principal | None, order_id: int, reason: str = ""
+) -> Order:
+    """Note that an approved order's goods are being made (or assembled) before shipping."""
+    return _move(session, actor, order_id, OrderStatus.IN_PRODUCTION, reason)
+
+
+def mark_backordered(
+    session: TenantSession, actor: Principal | None, order_id: int, reason: str = ""
+) -> Order:
+    """Note that an approved order waits for stock the brand does not have yet."""
+    return _move(session, actor, order_id, OrderStatus.BACKORDERED, reason)
+
+
+def complete_order(
+    session: TenantSession, actor: Principal | None, order_id: int, reason: str = ""
+) -> Order:
+    """Close a delivered order (nothing more to ship, invoice or chase)."""
+    return _move(session, actor, order_id, OrderStatus.COMPLETED, reason)
+
+
+STATUS_MOVES = {
+    OrderStatus.IN_PRODUCTION: mark_in_production,
+    OrderStatus.BACKORDERED: mark_backordered,
+    OrderStatus.COMPLETED: complete_order,
+}
+"""The moves staff make by hand (the others follow reviews, shipments and deliveries)."""
+
+
+def _move(
+    session: TenantSession,
+    actor: Principal | None,
+    order_id: int,
+    target: OrderStatus,
+    reason: str,
+) -> Order:
+    order = _managed(session, actor, order_id)
+    reason = text("reason", reason, REASON_MAX, required=False)
+    lifecycle.transition(session, actor, order, target, reason)
+    record(session, actor, f"order.{target.value}", "order", order.id, {"reason": reason})
+    return order
+
+
+def change_order(
+    session: TenantSession,
+    actor: Principal | None,
+    order_id: int,
+    lines: Sequence[Mapping[str, Any] | tuple[Any, Any]],
+    expected_version: int | None,
+) -> Order:
+    """Replace an order's lines before approval: re-priced, re-reserved, reviewed afresh.
+
+    The dealer (or staff with ``orders:manage``) sends the whole new list of
+    lines and the version they edited; a stale version is a 409 so nobody
+    overwrites a change they never saw. Prices are today's (the same pipeline
+    as the cart); held stock is released and reserved again for the new
+    quantities; review decisions already taken are reopened.
+    """
+    order = get_order(session, actor, order_id)
+    if _staff(actor):
+        require(actor, Permission.ORDERS_MANAGE)
+    if expected_version is None:
+        raise ValidationFailed.field("version", "Required: the version of the order you changed.")
+    if expected_version != order.version:
+        raise Conflict(
+            f"Order {order.number} changed meanwhile (version {order.version}, "
+            f"you edited {expected_version}); reload it and try again.",
+            fields={"version": [f"current version is {order.version}"]},
+        )
+    if order.status not in states.DEALER_EDITABLE:
+        raise Conflict(
+            f"Order {order.number} is {order.status.value}: it can be changed only until "
+            "the brand approves it.",
+            fields={"status": [order.status.value]},
+        )
+    pairs = _line_pairs(lines)
+    dealer = session.get(Dealer, order.dealer_id)
+    assert dealer is not None, "an order's dealer is RESTRICT-protected"
+    line_rules.raise_for(line_rules.validate_lines(session, dealer, pairs))
+    before = {line.sku_code: line.quantity for line in order.lines}
+    held = any(
+        a.status is AllocationStatus.RESERVED for line in order.lines for a in line.allocations
+    )
+    allocation.release_order(session, order, "order changed")
+    priced = price_lines(session, dealer, pairs)
+    order.lines.clear()
+    session.flush()
+    order.lines.extend(frozen_lines(priced))
+    set_totals(order, priced)
+    session.flush()
+    if held:
+        allocation.reserve_order(session, order)
+    after = {line.sku_code: line.quantity for line in order.lines}
+    order.version += 1
+    lifecycle.log_activity(
+        session,
+        actor,
+        order,
+        "change",
+        "Lines changed.",
+        details={"before": before, "after": after, "total": str(order.total)},
+    )
+    record(session, actor, "order.change", "order", order.id, {"before": before, "after": after})
+    if order.status is OrderStatus.SUBMITTED:
+        review.restart_review(session, order)
+    return order
+
+
+def _line_pairs(lines: Sequence[Mapping[str, Any] | tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    if not isinstance(lines, list | tuple) or not lines:
+        raise ValidationFailed.field("lines", "Give at least one line.")
+    pairs: list[tuple[Any, Any]] = []
+    for index, line in enumerate(lines):
+        if isinstance(line, Mapping):
+            pairs.append((line.get("sku_id"), line.get("quantity")))
+        elif isinstance(line, tuple) and len(line) == 2:
+            pairs.append(line)
+        else:
+            raise ValidationFailed.field(f"lines.{index}", "Give a sku_id and a quantity.")
+    seen: set[Any] = set()
+    for index, (sku_id, _quantity) in enumerate(pairs):
+        if sku_id in seen:
+            raise ValidationFailed.field(f"lines.{index}.sku_id", "This SKU is on another line.")
+        seen.add(sku_id)
+    return pairs
+
+
+def frozen_lines(priced: PricedLines) -> list[OrderLine]:
+    """Order lines from priced ones: codes, names and every price component as of now."""
+    return [
+        OrderLine(
+            line_no=line.line_no,
+            sku_id=line.sku.id,
+            sku_code=line.sku.code,
+            name=line.sku.display_name[:300],
+            quantity=line.quantity,
+            list_price=line.list_price,
+            base_price=line.base_price,
+            unit_price=line.unit_price,
+            price_source=line.price_source,
+            price_list_id=line.price_list_id,
+            adjustments=[a.as_dict() for a in line.adjustments],
+            adjustments_total=line.adjustments_total,
+            subtotal=line.subtotal,
+            tax=line.tax,
+            total=line.net if priced.prices_include_tax else line.net + line.tax,
+        )
+        for line in priced.lines
+    ]
+
+
+def set_totals(order: Order, priced: PricedLines) -> None:
+    """Copy the priced totals onto the order; its freight stays as quoted at checkout."""
+    order.list_total = priced.list_total
+    order.subtotal = priced.subtotal
+    order.adjustments_total = priced.adjustments_total
+    order.adjustments = [a.as_dict() for a in priced.adjustments]
+    order.tax_rate = priced.tax_rate
+    order.prices_include_tax = priced.prices_include_tax
+    order.tax_total = priced.tax_total
+    order.total = priced.total(order.freight)

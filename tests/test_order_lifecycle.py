@@ -1,26 +1,26 @@
 """An order's life after submission: the state machine, cancelling, changing, manual moves.
 
-``place_order`` builds a submitted order the way submission does (frozen
-priced lines, stock held per the tenant's rule, review started), so these
-tests exercise the lifecycle without going through checkout.
+``place_order`` submits a buyer's order through checkout's service (stock held
+per the tenant's rule, review started), without the HTTP round trip.
 """
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
-from dinghuo.core.crm.models import Dealer
 from dinghuo.core.inventory.models import StockLevel
-from dinghuo.core.orders import allocation, lifecycle, review, service
+from dinghuo.core.orders import lifecycle
 from dinghuo.core.orders.models import AllocationStatus, Order, OrderAllocation, OrderLine
-from dinghuo.core.orders.numbering import next_number
-from dinghuo.core.orders.pricing import price_lines
 from dinghuo.core.orders.states import TRANSITIONS, OrderStatus
+from dinghuo.core.orders.submission import submit_order
 from dinghuo.errors import Conflict
-from dinghuo.platform.tenants.business import business_settings, update_business_settings
+from dinghuo.platform.auth.models import User
+from dinghuo.platform.auth.service import principal_for_user
+from dinghuo.platform.tenants.business import update_business_settings
 
 
 def set_rules(app, world, **rules: Any) -> None:
@@ -35,31 +35,21 @@ def place_order(
     lines: dict[str, int],
     *,
     dealer: str = "D001",
-    by: str = "buyer",
-    payment_terms: str = "prepaid",
+    payment_terms: str | None = None,
 ) -> int:
-    """A submitted order of ``lines`` (SKU code → quantity), as submission would leave it."""
+    """A buyer's order of ``lines`` (SKU code → quantity), submitted through checkout."""
+    who = "buyer" if dealer == "D001" else "other_buyer"
     with app.extensions["dinghuo.db"].transaction(world.id) as session:
-        dealer_row = session.scalar(select(Dealer).where(Dealer.code == dealer))
-        priced = price_lines(session, dealer_row, [(shop.skus[c], q) for c, q in lines.items()])
-        order = Order(
-            number=next_number(session, "order", "SO"),
-            dealer_id=dealer_row.id,
-            created_by_id=world.users[by].id,
+        result = submit_order(
+            session,
+            principal_for_user(session.get(User, world.users[who].id)),
+            lines=[{"sku_id": shop.skus[code], "quantity": q} for code, q in lines.items()],
             ship_to_address_id=shop.addresses[dealer],
             delivery_method="pickup",
             payment_terms=payment_terms,
-            freight=Decimal("0.00"),
+            idempotency_key=uuid.uuid4().hex,
         )
-        order.lines.extend(service.frozen_lines(priced))
-        service.set_totals(order, priced)
-        session.add(order)
-        session.flush()
-        lifecycle.transition(session, None, order, OrderStatus.SUBMITTED)
-        if business_settings(session).reserve_stock_on == "submission":
-            allocation.reserve_order(session, order)
-        review.start_review(session, order)
-        return order.id
+        return result.order.id
 
 
 def reserved_units(app, world, sku_id: int) -> int:

@@ -58,6 +58,7 @@ def _template_context() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     from dinghuo.admin_ui.views import (  # noqa: F401  (each module registers its pages)
         auth,
+        cart,
         catalog_console,
         catalog_console_parts,
         catalog_console_taxonomy,
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
         platform,
         portal,
         prices,
+        requisition_lists,
     )
 
     app.extensions["dinghuo.storage"] = storage_for(app.config["SETTINGS"])

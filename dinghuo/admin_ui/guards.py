@@ -18,6 +18,7 @@ from flask import g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from dinghuo.admin_ui.cart_badge import cart_label
 from dinghuo.errors import Unauthenticated
 from dinghuo.platform.auth.models import User
 from dinghuo.platform.auth.permissions import Permission
@@ -100,6 +101,7 @@ CONSOLE_NAV: list[NavItem] = [
             "ui.price_preview",
         ),
     ),
+    NavItem("ui.console_order_for", _l("Order for a dealer"), "plus", Permission.ORDERS_MANAGE),
     NavItem("ui.users", _l("Users"), "users", Permission.USERS_READ),
     NavItem("ui.settings", _l("Settings"), "settings", Permission.TENANT_MANAGE),
 ]
@@ -113,6 +115,13 @@ PORTAL_NAV: list[NavItem] = [
         ("ui.portal_catalog_search", "ui.portal_product"),
     ),
     NavItem("ui.portal_stock_report", _l("Stock report"), "store", Permission.CHANNEL_STOCK_REPORT),
+    NavItem(
+        "ui.portal_cart",
+        cart_label,
+        "tag",
+        Permission.ORDERS_PLACE,
+        ("ui.portal_lists", "ui.portal_list"),
+    ),
 ]
 PLATFORM_NAV: list[NavItem] = [
     NavItem("ui.platform_home", _l("Tenants"), "building", None, ("ui.platform_tenant_new",)),

@@ -14,6 +14,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.crm.api import blp as dealers_blp
     from dinghuo.core.crm.api import groups_blp as dealer_groups_blp
     from dinghuo.core.crm.api import my_blp as my_dealer_blp
+    from dinghuo.core.fulfilment.api import BLUEPRINTS as fulfilment_blps
     from dinghuo.core.imports.api import blp as imports_blp
     from dinghuo.core.imports.api import exports_blp
     from dinghuo.core.inventory.api import blp as stock_blp
@@ -57,6 +58,7 @@ def register_blueprints(api: Api) -> None:
         jobs_blp,
         imports_blp,
         exports_blp,
+        *fulfilment_blps,
         cart_blp,
         reorder_blp,
         requisition_lists_blp,

@@ -38,7 +38,11 @@ from dinghuo.plugins.types import HostInfo, PluginInfo, SettingsField, TenantRef
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PLUGINS: tuple[str, ...] = ("dinghuo.plugins.webhooks",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "dinghuo.plugins.webhooks",
+    "dinghuo.plugins.logistics.manual",
+    "dinghuo.plugins.logistics.flat_rate",
+)
 """Built-in plugins, by module; loaded like any third-party plugin."""
 
 ENTRY_POINT_GROUP = "dinghuo"

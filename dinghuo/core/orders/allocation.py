@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dinghuo.core.inventory import service as inventory
 from dinghuo.core.inventory.models import StockLevel, Warehouse
@@ -75,22 +76,48 @@ def _held(line: OrderLine) -> int:
     return sum(a.quantity for a in line.allocations if a.status in HELD)
 
 
-def _lock_levels(session: TenantSession, sku_id: int) -> list[tuple[int, int]]:
-    """(warehouse id, available) of ``sku_id`` in active warehouses, rows locked until commit."""
+def _lock_levels(session: TenantSession, sku_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Available units per SKU and active warehouse, the rows locked until commit.
+
+    One query; PostgreSQL locks the rows in the ORDER BY order (its LockRows
+    step runs above the sort), so every order locks in SKU, warehouse order.
+    """
+    levels: dict[int, dict[int, int]] = {sku_id: {} for sku_id in sku_ids}
+    if not levels:
+        return levels
     rows = session.execute(
-        select(StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
+        select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .where(StockLevel.sku_id == sku_id, Warehouse.is_active.is_(True))
-        .order_by(StockLevel.warehouse_id)
+        .where(StockLevel.sku_id.in_(levels), Warehouse.is_active.is_(True))
+        .order_by(StockLevel.sku_id, StockLevel.warehouse_id)
         .with_for_update(of=StockLevel)
     ).all()
-    return [(row.warehouse_id, row.on_hand - row.reserved) for row in rows]
+    for row in rows:
+        levels[row.sku_id][row.warehouse_id] = row.on_hand - row.reserved
+    return levels
 
 
-def _plan(levels: list[tuple[int, int]], wanted: int) -> list[tuple[int, int]]:
+def _load_allocations(session: TenantSession, lines: list[OrderLine]) -> None:
+    """Load every line's allocations in one query instead of one per line."""
+    ids = [line.id for line in lines if "allocations" not in inspect(line).dict]
+    if not ids:
+        return
+    found: dict[int, list[OrderAllocation]] = {line_id: [] for line_id in ids}
+    for row in session.scalars(
+        select(OrderAllocation)
+        .where(OrderAllocation.order_line_id.in_(ids))
+        .order_by(OrderAllocation.id)
+    ):
+        found[row.order_line_id].append(row)
+    for line in lines:
+        if line.id in found:
+            set_committed_value(line, "allocations", found[line.id])
+
+
+def _plan(levels: dict[int, int], wanted: int) -> list[tuple[int, int]]:
     """Which warehouses give how many: one that holds it all (the fullest), else the fullest first."""
     stocked = sorted(
-        ((warehouse, available) for warehouse, available in levels if available > 0),
+        ((warehouse, available) for warehouse, available in levels.items() if available > 0),
         key=lambda level: (-level[1], level[0]),
     )
     if stocked and stocked[0][1] >= wanted:
@@ -144,21 +171,26 @@ def reserve_lines(
     what was held here).
     """
     shortages: list[Shortage] = []
-    for line in sorted(lines, key=lambda item: (item.sku_id, item.line_no)):
+    ordered = sorted(lines, key=lambda item: (item.sku_id, item.line_no))
+    _load_allocations(session, ordered)
+    wanting = [line for line in ordered if line.quantity > _held(line)]
+    locked = _lock_levels(session, [line.sku_id for line in wanting])
+    for line in wanting:
         wanted = line.quantity - _held(line)
-        if wanted <= 0:
-            continue
         _drop_backorders(line)
-        levels = _lock_levels(session, line.sku_id)
+        levels = locked[line.sku_id]
         plan = _plan(levels, wanted)
         planned = sum(quantity for _, quantity in plan)
         if planned < wanted and not backorders_allowed:
             shortages.append(
-                Shortage(line.line_no, line.sku_code, wanted, sum(max(a, 0) for _, a in levels))
+                Shortage(
+                    line.line_no, line.sku_code, wanted, sum(max(a, 0) for a in levels.values())
+                )
             )
             continue
         for warehouse_id, quantity in plan:
             _reserve_in(session, line, warehouse_id, quantity)
+            levels[warehouse_id] -= quantity
         if planned < wanted:
             line.allocations.append(
                 OrderAllocation(
@@ -251,7 +283,7 @@ def reallocate(
             )
         allocation.status = AllocationStatus.RELEASED
         remaining -= take
-    _lock_levels(session, line.sku_id)
+    _lock_levels(session, [line.sku_id])
     _reserve_in(session, line, warehouse_id, quantity)
     session.flush()
     return line.allocations[-1]

@@ -81,8 +81,8 @@ class SubmitOrderSchema(_Strict):
 
 
 class DeliveryOptionsArgsSchema(Schema):
-    address_id = _id(required=True)
-    dealer_id = _id(load_default=None)
+    address_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    dealer_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class DeliveryOptionSchema(Schema):

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
         imports,
         inventory,
         media,
+        orders_console,
         platform,
         portal,
         prices,

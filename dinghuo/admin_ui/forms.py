@@ -16,16 +16,20 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from marshmallow import Schema, ValidationError
 from wtforms import (
+    BooleanField,
     DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from dinghuo.admin_ui.i18n import LOCALE_NAMES
 from dinghuo.admin_ui.messages import translate
@@ -108,13 +112,82 @@ class BusinessSettingsForm(FlaskForm):
         "default_lead_time_days",
         "service_level",
         "review_days",
+        "backorders_allowed",
+        "reserve_stock_on",
+        "review_steps",
+        "auto_approve_tiers",
+        "auto_approve_max_total",
+        "auto_approve_within_credit_only",
+        "tax_rate",
+        "prices_include_tax",
+        "order_number_prefix",
     )
+    CLEARABLE = frozenset({"auto_approve_max_total"})
+    """Rules whose empty value means "none" rather than "leave as it is"."""
 
     overstock_days_of_cover = IntegerField(_l("Overstocked above (days of cover)"))
     demand_window_days = IntegerField(_l("Demand window for reorder points (days)"))
     default_lead_time_days = IntegerField(_l("Default replenishment lead time (days)"))
     service_level = DecimalField(_l("Service level (0.5 to 0.999)"), places=3)
     review_days = IntegerField(_l("Replenishment covers (days of demand)"))
+
+    backorders_allowed = BooleanField(_l("Accept orders beyond available stock (backorders)"))
+    reserve_stock_on = SelectField(
+        _l("Reserve stock"),
+        choices=[
+            SelectChoice("submission", _l("When the order is submitted")),
+            SelectChoice("approval", _l("When the order is approved")),
+        ],
+    )
+    review_steps = SelectMultipleField(
+        _l("Review steps, in this order"),
+        choices=[
+            SelectChoice("sales", _l("Sales review")),
+            SelectChoice("finance", _l("Finance review")),
+            SelectChoice("warehouse", _l("Warehouse review")),
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    auto_approve_tiers = StringField(_l("Auto-approve dealer tiers"), validators=[Length(max=200)])
+    auto_approve_max_total = DecimalField(
+        _l("Auto-approve orders up to (total)"), places=2, validators=[Optional()]
+    )
+    auto_approve_within_credit_only = BooleanField(
+        _l("Auto-approve only on-account orders within the dealer's credit")
+    )
+    tax_rate = DecimalField(_l("VAT rate (0.13 = 13%)"), places=4)
+    prices_include_tax = BooleanField(_l("Prices include VAT"))
+    order_number_prefix = StringField(_l("Order number prefix"), validators=[Length(max=6)])
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> BusinessSettingsForm:
+        """The form showing the current rules (tiers as "A, B")."""
+        form = cls(formdata=None, obj=settings)
+        form.auto_approve_tiers.data = ", ".join(settings.auto_approve_tiers)
+        return form
+
+    def changes(self) -> dict[str, Any]:
+        """The submitted rules as the settings service takes them.
+
+        Tiers are typed "A, B"; review steps keep the pipeline's order
+        whatever order they were ticked in; an empty field leaves its rule
+        alone, except the clearable ones, where empty means none.
+        """
+        changes: dict[str, Any] = {}
+        for name in self.FIELDS:
+            value = self._fields[name].data
+            if name == "auto_approve_tiers":
+                value = [t for t in (part.strip() for part in (value or "").split(",")) if t]
+            elif name == "review_steps":
+                picked = set(value or [])
+                value = [c.value for c in self.review_steps.choices if c.value in picked]
+            elif name == "order_number_prefix":
+                value = (value or "").strip().upper() or None
+            if value is None and name not in self.CLEARABLE:
+                continue
+            changes[name] = value
+        return changes
 
 
 class ActionForm(FlaskForm):

@@ -84,6 +84,13 @@ CONSOLE_NAV: list[NavItem] = [
             "ui.warehouse_edit",
         ),
     ),
+    NavItem(
+        "ui.orders",
+        _l("Orders"),
+        "tag",
+        Permission.ORDERS_READ,
+        ("ui.orders_review_queue", "ui.order_detail"),
+    ),
     NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
     NavItem("ui.imports_page", _l("Import and export"), "box", Permission.CATALOG_READ),
     NavItem(

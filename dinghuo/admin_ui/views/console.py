@@ -139,7 +139,7 @@ def _settings_page(
     rules_form: BusinessSettingsForm | None = None,
 ):
     if rules_form is None:
-        rules_form = BusinessSettingsForm(formdata=None, obj=business_settings(db_session()))
+        rules_form = BusinessSettingsForm.for_settings(business_settings(db_session()))
     return render_template(
         "ui/console/settings.html",
         form=branding_form,
@@ -178,16 +178,11 @@ def save_settings():
 @console_page
 @requires(Permission.TENANT_MANAGE)
 def save_business_settings():
-    """The overstock threshold and the inputs of reorder points."""
+    """The overstock threshold, the inputs of reorder points and the ordering rules."""
     form = BusinessSettingsForm()
     if form.validate():
-        changes = {name: form._fields[name].data for name in form.FIELDS}
         try:
-            update_business_settings(
-                db_session(),
-                tenant_principal(),
-                {k: v for k, v in changes.items() if v is not None},
-            )
+            update_business_settings(db_session(), tenant_principal(), form.changes())
         except ValidationFailed as error:
             attach_errors(form, error.fields)
         else:

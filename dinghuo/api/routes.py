@@ -25,6 +25,8 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.orders.cart_api import blp as cart_blp
     from dinghuo.core.orders.cart_api import lists_blp as requisition_lists_blp
     from dinghuo.core.orders.cart_api import reorder_blp
+    from dinghuo.core.orders.checkout_api import approval_limit_blp, checkout_blp
+    from dinghuo.core.orders.checkout_api import blp as order_submission_blp
     from dinghuo.core.pricing.api import blp as price_lists_blp
     from dinghuo.core.pricing.api import my_blp as my_prices_blp
     from dinghuo.platform.audit.api import blp as audit_blp
@@ -54,6 +56,9 @@ def register_blueprints(api: Api) -> None:
         price_lists_blp,
         my_prices_blp,
         orders_blp,
+        order_submission_blp,
+        checkout_blp,
+        approval_limit_blp,
         plugins_blp,
         jobs_blp,
         imports_blp,

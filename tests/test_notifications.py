@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -158,3 +159,38 @@ def test_users_read_their_own_notifications_through_the_api(app, acme, globex, s
     assert admin.get("/api/v1/notifications/unread-count").json == {"unread": 0}
     assert api(globex, "dealer_admin").get("/api/v1/notifications").json["items"] == []
     assert admin.get("/api/v1/notifications?unread=maybe").status_code == 422
+
+
+def test_the_bell_counts_unread_and_the_page_opens_and_clears_them(
+    app, acme, shop, visitor, run_jobs
+):
+    order_id = submit_order(app, acme, shop)
+    move(app, acme, order_id, "sales", OrderStatus.APPROVED)
+    run_jobs()
+    dealer = visitor(acme)
+    dealer.login("dealer-admin@acme.test", path="/login")
+    home = dealer.get("/").get_data(as_text=True)
+    assert 'data-unread="2"' in home and "通知：2 条未读" in home
+
+    page = dealer.get("/notifications").get_data(as_text=True)
+    assert page.index("订单 SO-000001 已批准") < page.index("订单 SO-000001 已提交")
+    newest = int(re.findall(r"/notifications/(\d+)/open", page)[0])
+    opened = dealer.post(f"/notifications/{newest}/open", token_from="/notifications")
+    assert opened.status_code == 302 and opened.location == f"/orders/{order_id}"
+    assert 'data-unread="1"' in dealer.get("/notifications").get_data(as_text=True)
+    assert "已批准" not in dealer.get("/notifications?show=unread").get_data(as_text=True)
+
+    dealer.post("/notifications/read-all", token_from="/notifications")
+    assert 'data-unread="0"' in dealer.get("/notifications").get_data(as_text=True)
+
+    # Staff read theirs in the console, linked to the console's order page.
+    staff = visitor(acme)
+    staff.login("warehouse@acme.test")
+    console = staff.get("/console/notifications").get_data(as_text=True)
+    assert "订单 SO-000001 已批准，可以发货" in console and 'data-unread="1"' in console
+    mine = int(re.findall(r"/console/notifications/(\d+)/open", console)[0])
+    assert (
+        dealer.post(f"/notifications/{mine}/open", token_from="/notifications").status_code == 404
+    ), "someone else's notification"
+    opened = staff.post(f"/console/notifications/{mine}/open", token_from="/console/notifications")
+    assert opened.location == f"/console/orders/{order_id}"

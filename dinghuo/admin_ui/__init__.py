@@ -70,6 +70,8 @@ def init_app(app: Flask) -> None:
         imports,
         inventory,
         media,
+        notifications,
+        orders_portal,
         orders_console,
         platform,
         portal,

@@ -121,6 +121,13 @@ PORTAL_NAV: list[NavItem] = [
         Permission.CATALOG_BROWSE,
         ("ui.portal_catalog_search", "ui.portal_product"),
     ),
+    NavItem(
+        "ui.portal_orders",
+        _l("Orders"),
+        "box",
+        Permission.ORDERS_PLACE,
+        ("ui.portal_order", "ui.portal_order_change"),
+    ),
     NavItem("ui.portal_stock_report", _l("Stock report"), "store", Permission.CHANNEL_STOCK_REPORT),
     NavItem(
         "ui.portal_cart",

@@ -33,6 +33,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.platform.auth.api import blp as auth_blp
     from dinghuo.platform.auth.api import integrations_blp
     from dinghuo.platform.jobs.api import blp as jobs_blp
+    from dinghuo.platform.notifications.api import blp as notifications_blp
     from dinghuo.platform.tenants.api import blp as tenants_blp
     from dinghuo.platform.tenants.api import platform_blp
     from dinghuo.plugins.api import blp as plugins_blp
@@ -61,6 +62,7 @@ def register_blueprints(api: Api) -> None:
         approval_limit_blp,
         plugins_blp,
         jobs_blp,
+        notifications_blp,
         imports_blp,
         exports_blp,
         *fulfilment_blps,

@@ -32,9 +32,12 @@ MAX_LIMIT = Decimal("9999999999.99")
 
 
 def _locked_order(session: TenantSession, actor: Principal, order_id: int) -> Order:
-    """The order, row-locked so two admins deciding at once decide one after the other."""
-    require(actor, Permission.OWN_ORDERS_APPROVE)
+    """The order, row-locked so two admins deciding at once decide one after the other.
+
+    Found first, so an id the actor may not see is "not found" before any 403.
+    """
     order = service.get_order(session, actor, order_id)
+    require(actor, Permission.OWN_ORDERS_APPROVE)
     session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     session.refresh(order)
     return order
@@ -49,13 +52,12 @@ def decide(
     """
     order = _locked_order(session, actor, order_id)
     why = text("reason", reason, 1000, required=not approve)
-    target = OrderStatus.SUBMITTED if approve else OrderStatus.REJECTED
     if order.status is not OrderStatus.DEALER_REVIEW:
         check(order.status, OrderStatus.DEALER_REVIEW)
     if approve:
         submission.reach_brand(session, actor, order, why or "Approved by the dealer.")
     else:
-        lifecycle.transition(session, actor, order, target, why)
+        lifecycle.transition(session, actor, order, OrderStatus.REJECTED, why)
     record(
         session,
         actor,

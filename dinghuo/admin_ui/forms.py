@@ -138,6 +138,7 @@ class BusinessSettingsForm(FlaskForm):
             SelectChoice("submission", _l("When the order is submitted")),
             SelectChoice("approval", _l("When the order is approved")),
         ],
+        validate_choice=False,
     )
     review_steps = SelectMultipleField(
         _l("Review steps, in this order"),

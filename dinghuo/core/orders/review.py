@@ -219,8 +219,8 @@ def reject(
     """Reject the order at the step it waits at; a reason is required (the dealer reads it)."""
     require(actor, Permission.ORDERS_READ)
     wanted = _step(step)
-    reason = _reason(reason, required=True)
     order = _under_review(session, actor, order_id)
+    reason = _reason(reason, required=True)
     pending = _pending(session, order)
     review = _decide_step(actor, order, pending, wanted)
     review.outcome = ReviewOutcome.REJECTED

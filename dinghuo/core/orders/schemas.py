@@ -140,8 +140,8 @@ class OrderListArgsSchema(PageArgsSchema):
     dealer_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     date_from = fields.Date(load_default=None, metadata={"description": "Created on or after."})
     date_to = fields.Date(load_default=None, metadata={"description": "Created on or before."})
-    min_total = fields.Decimal(load_default=None, validate=validate.Range(min=0))
-    max_total = fields.Decimal(load_default=None, validate=validate.Range(min=0))
+    min_total = fields.Decimal(load_default=None, metadata={"description": "Total at least."})
+    max_total = fields.Decimal(load_default=None, metadata={"description": "Total at most."})
     q = fields.String(
         load_default=None,
         validate=validate.Length(max=100),

@@ -118,9 +118,9 @@ def list_orders(
         next_day = date_to + dt.timedelta(days=1)
         conditions.append(Order.created_at < _local_midnight(session, next_day))
     if min_total is not None:
-        conditions.append(Order.total >= min_total)
+        conditions.append(Order.total >= _amount("min_total", min_total))
     if max_total is not None:
-        conditions.append(Order.total <= max_total)
+        conditions.append(Order.total <= _amount("max_total", max_total))
     if review_step:
         conditions.append(Order.status == OrderStatus.SUBMITTED)
         conditions.append(Order.review_step == _review_step(review_step))
@@ -136,6 +136,12 @@ def list_orders(
         cursor=cursor,
         sort=sort,
     )
+
+
+def _amount(field: str, value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0:
+        raise ValidationFailed.field(field, "Use an amount of zero or more.")
+    return value
 
 
 def _status(value: OrderStatus | str) -> OrderStatus:

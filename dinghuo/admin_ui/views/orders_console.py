@@ -236,6 +236,7 @@ def _order_page(order_id: int, status: int = 200):
         moves=[(s, MANUAL_MOVES[s]) for s in MANUAL_MOVES if can_manage and s in allowed],
         form=ReasonForm(formdata=None),
         status_form=StatusForm(formdata=None),
+        vat_percent=f"{(order.tax_rate * 100).normalize():f}",
         tones=STATUS_TONES,
         step_labels=STEP_LABELS,
         outcome_labels=OUTCOME_LABELS,

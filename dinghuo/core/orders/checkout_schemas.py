@@ -72,7 +72,6 @@ class SubmitOrderSchema(_Strict):
         load_default=None,
         allow_none=True,
         as_string=True,
-        validate=validate.Range(min=0, max=10**12),
         metadata={
             "description": "The total you were shown; if it changed the answer is 409 with the "
             "new total, and nothing is ordered."
@@ -103,7 +102,6 @@ class ApprovalLimitSchema(_Strict):
         allow_none=True,
         as_string=True,
         places=2,
-        validate=validate.Range(min=0, max=9999999999),
         metadata={
             "description": "Buyers' orders above this total wait for a dealer admin; null: never."
         },

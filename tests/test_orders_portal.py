@@ -135,7 +135,7 @@ def test_order_again_puts_the_lines_back_in_the_cart(app, acme, shop, visitor):
     order_id = place(app, acme, shop, lines=(("MATE60P-BLK-256", 2), ("CHG66-WHT", 20)))
     browser = signed_in(visitor, acme)
     answer = browser.post(f"/orders/{order_id}/reorder", {}, token_from=f"/orders/{order_id}")
-    assert answer.status_code == 302
+    assert answer.status_code == 302 and answer.location == "/cart"
     with app.extensions["dinghuo.db"].transaction(acme.id) as session:
         actor = principal_for_user(session.get(User, acme.users["buyer"].id))
         assert sorted(cart.cart_quantities(session, actor, acme.dealer_id)) == sorted(

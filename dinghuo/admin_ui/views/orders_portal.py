@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -235,9 +235,7 @@ def portal_order_reorder(order_id: int):
             _("%(sku)s was not added: %(reason)s", sku=problem.sku_code, reason=problem.message),
             "warning",
         )
-    if "ui.portal_cart" in current_app.view_functions:
-        return redirect(url_for("ui.portal_cart"))
-    return redirect(url_for("ui.portal_order", order_id=order_id))
+    return redirect(url_for("ui.portal_cart"))
 
 
 @bp.post("/orders/<int:order_id>/cancel")
@@ -352,9 +350,4 @@ def portal_order_print(order_id: int):
 @requires(Permission.ORDERS_READ)
 def console_order_print(order_id: int):
     """The same confirmation for the brand's staff, e.g. to send or file with the dealer's PO."""
-    back = (
-        url_for("ui.console_order", order_id=order_id)
-        if "ui.console_order" in current_app.view_functions
-        else url_for("ui.console_home")
-    )
-    return _print(order_id, back)
+    return _print(order_id, url_for("ui.order_detail", order_id=order_id))

@@ -232,7 +232,7 @@ def test_a_buyer_order_over_the_dealer_limit_waits_for_the_dealer_admin(api, acm
 
     path = f"/api/v1/orders/{big['id']}/dealer-approval"
     assert api(acme, "buyer").post(path, json={"approve": True}).status_code == 403
-    assert api(acme, "other_buyer").post(path, json={"approve": True}).status_code == 403
+    assert api(acme, "other_buyer").post(path, json={"approve": True}).status_code == 404
     assert api(acme, "dealer_admin").post(path, json={"approve": False}).status_code == 422
     approved = api(acme, "dealer_admin").post(path, json={"approve": True, "reason": "ok"})
     assert approved.status_code == 200 and approved.json["status"] == "submitted"

@@ -156,6 +156,18 @@ def skus_with_products(session: TenantSession, sku_ids: Iterable[int]) -> dict[i
     return {sku.id: sku for sku in rows}
 
 
+def _cart_skus(session: TenantSession, cart_id: int) -> dict[int, Sku]:
+    """The cart's SKUs with their products, selected through the cart (no list of ids to
+    send: a 200-line cart is one short statement)."""
+    rows = session.scalars(
+        select(Sku)
+        .join(CartLine, CartLine.sku_id == Sku.id)
+        .options(joinedload(Sku.product))
+        .where(CartLine.cart_id == cart_id)
+    )
+    return {sku.id: sku for sku in rows}
+
+
 def _priced(
     session: TenantSession, dealer: Dealer, pairs: Sequence[tuple[int, int]]
 ) -> PricedLines:
@@ -179,7 +191,7 @@ def _view(session: TenantSession, dealer: Dealer, lines: list[CartLine]) -> Cart
     pairs = [(line.sku_id, line.quantity) for line in lines]
     problems = line_rules.validate_lines(session, dealer, pairs)
     by_no = {problem.line_no: problem for problem in problems}
-    skus = skus_with_products(session, (line.sku_id for line in lines))
+    skus = _cart_skus(session, lines[0].cart_id) if lines else {}
     priceable = [
         (line.sku_id, line.quantity)
         for no, line in enumerate(lines, start=1)

@@ -163,3 +163,20 @@ def test_a_submit_sent_many_times_at_once_makes_one_order(db, acme, shop, dealer
             )
         )
         assert reserved == 2
+
+
+def test_a_tenants_first_numbers_drawn_at_once_are_distinct_and_gap_free(db, acme):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent row locking is what is under test; SQLite serialises writers")
+    from dinghuo.core.orders.numbering import next_number
+
+    start = threading.Barrier(8)
+
+    def draw(_: int) -> str:
+        with db.transaction(acme.id) as session:
+            start.wait()
+            return next_number(session, "order", "SO")
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = sorted(pool.map(draw, range(8)))
+    assert numbers == [f"SO-{n:06d}" for n in range(1, 9)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from dinghuo.core.orders.models import NumberSequence
 from dinghuo.db import TenantSession
@@ -23,10 +24,18 @@ def next_number(session: TenantSession, kind: str, prefix: str, width: int = 6) 
         .execution_options(synchronize_session=False)
     ).scalar()
     if bumped is None:
-        with session.begin_nested():
-            session.add(NumberSequence(kind=kind, last_number=0))
+        _create_sequence(session, kind)
         return next_number(session, kind, prefix, width)
     return f"{prefix}-{bumped:0{width}d}"
+
+
+def _create_sequence(session: TenantSession, kind: str) -> None:
+    """Start the tenant's sequence of ``kind``; a concurrent first number may have just done it."""
+    try:
+        with session.begin_nested():
+            session.add(NumberSequence(kind=kind, last_number=0))
+    except IntegrityError:
+        pass
 
 
 def current_number(session: TenantSession, kind: str) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from dinghuo.core.catalog.models import DealerSkuCode, Sku
@@ -168,12 +168,6 @@ def _cart_skus(session: TenantSession, cart_id: int) -> dict[int, Sku]:
     return {sku.id: sku for sku in rows}
 
 
-def _priced(
-    session: TenantSession, dealer: Dealer, pairs: Sequence[tuple[int, int]]
-) -> PricedLines:
-    return price_lines(session, dealer, pairs)
-
-
 def get_cart(session: TenantSession, actor: Principal, dealer_id: Any = None) -> CartView:
     """The cart priced now, with stock and problems per line.
 
@@ -197,7 +191,7 @@ def _view(session: TenantSession, dealer: Dealer, lines: list[CartLine]) -> Cart
         for no, line in enumerate(lines, start=1)
         if no not in by_no or by_no[no].field != "sku_id"
     ]
-    priced = _priced(session, dealer, priceable)
+    priced = price_lines(session, dealer, priceable)
     priced_by_sku = {item.sku.id: item for item in priced.lines}
     stock = available_by_sku(session, [line.sku_id for line in lines])
     views = [
@@ -223,15 +217,6 @@ def cart_quantities(
     return [
         (line.sku_id, line.quantity) for line in _lines(session, _find_cart(session, actor, dealer))
     ]
-
-
-def cart_count(session: TenantSession, actor: Principal, dealer_id: Any = None) -> int:
-    """Lines in the cart (the nav badge), without pricing it."""
-    dealer = cart_dealer(session, actor, dealer_id)
-    cart = _find_cart(session, actor, dealer)
-    if cart is None:
-        return 0
-    return session.scalar(select(func.count()).where(CartLine.cart_id == cart.id)) or 0
 
 
 def _refuse(problems: Sequence[LineProblem], prefix: str) -> None:
@@ -272,7 +257,7 @@ def _write(
         raise ValidationFailed.field(
             "items", f"A cart holds at most {line_rules.MAX_ORDER_LINES} lines."
         )
-    priced = _priced(session, dealer, list(kept.items())) if kept else None
+    priced = price_lines(session, dealer, list(kept.items())) if kept else None
     prices = {item.sku.id: item.unit_price for item in priced.lines} if priced else {}
     position = max((line.position for line in existing.values()), default=-1)
     for sku_id, quantity in target.items():

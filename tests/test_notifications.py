@@ -194,3 +194,23 @@ def test_the_bell_counts_unread_and_the_page_opens_and_clears_them(
     ), "someone else's notification"
     opened = staff.post(f"/console/notifications/{mine}/open", token_from="/console/notifications")
     assert opened.location == f"/console/orders/{order_id}"
+
+
+def test_each_review_step_tells_its_own_reviewers_when_the_order_reaches_it(
+    app, acme, shop, run_jobs
+):
+    from dinghuo.core.orders.review import approve_step, start_review
+    from dinghuo.platform.tenants.business import update_business_settings
+
+    with app.extensions["dinghuo.db"].transaction(acme.id) as session:
+        update_business_settings(session, None, {"review_steps": ["sales", "finance"]})
+    order_id = submit_order(app, acme, shop, step=None)
+    with app.extensions["dinghuo.db"].transaction(acme.id) as session:
+        start_review(session, session.get(Order, order_id))
+    run_jobs()
+    assert "finance" not in inbox(app, acme)
+
+    with app.extensions["dinghuo.db"].transaction(acme.id) as session:
+        approve_step(session, _as(session, acme, "sales"), order_id)
+    run_jobs()
+    assert inbox(app, acme)["finance"] == ["订单 SO-000001 等待财务审核"]

@@ -23,6 +23,7 @@ from dinghuo.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from dinghuo.platform.audit.service import record
 from dinghuo.platform.auth.permissions import Permission
 from dinghuo.platform.auth.principal import Principal
+from dinghuo.platform.events.service import emit
 from dinghuo.platform.tenants.business import BusinessSettings, business_settings
 
 STEP_PERMISSIONS: dict[ReviewStep, Permission] = {
@@ -205,6 +206,18 @@ def approve_step(
         order.review_step = rest[0].step
         order.version += 1
         session.flush()
+        emit(
+            session,
+            "order.review_step",
+            "order",
+            order.id,
+            {
+                "number": order.number,
+                "dealer_id": order.dealer_id,
+                "from_step": review.step.value,
+                "step": order.review_step.value,
+            },
+        )
         return order
     return _approve(session, actor, order, reason or "All review steps approved.")
 

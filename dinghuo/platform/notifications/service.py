@@ -229,6 +229,10 @@ def _order_actor(
     return actor, entry.message
 
 
+_REVIEW_KINDS = frozenset({"order.submitted", "order.review_step"})
+"""Events after which the order waits for a (new) review step's reviewers."""
+
+
 def _audiences(session: TenantSession, kind: str, subject: _Subject) -> list[_Audience]:
     order = subject.order
     dealer_side = _dealer_recipients(session, order)
@@ -238,7 +242,7 @@ def _audiences(session: TenantSession, kind: str, subject: _Subject) -> list[_Au
     if kind == "order.dealer_review":
         admins = [u for u in dealer_side if u.role is Role.DEALER_ADMIN]
         audiences = [_Audience(admins, _awaits_dealer_approval)]
-    elif kind == "order.submitted" and order.status.value == "submitted" and order.review_step:
+    elif kind in _REVIEW_KINDS and order.status.value == "submitted" and order.review_step:
         permission = _REVIEW_PERMISSION[order.review_step.value]
         audiences.append(_Audience(_staff_for(session, permission), _awaits_review, staff=True))
     elif kind == "order.approved":

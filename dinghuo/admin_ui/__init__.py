@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         catalog_media,
         catalog_portal,
         channel_stock,
+        checkout,
         console,
         dealers,
         imports,

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import joinedload
 
 from dinghuo.core.catalog.models import DealerSkuCode, Sku
@@ -294,7 +294,8 @@ def set_lines(
     problems = line_rules.validate_lines(session, dealer, pairs)
     _refuse([p for p in problems if not _is_removal(pairs[p.line_no - 1])], "lines")
     cart = _cart(session, actor, dealer)
-    _write(session, dealer, cart, dict(pairs), add=False)
+    checked = cast(list[tuple[int, int]], pairs)  # refused above unless ids and whole numbers
+    _write(session, dealer, cart, dict(checked), add=False)
     return get_cart(session, actor, dealer.id)
 
 
@@ -329,9 +330,10 @@ def remove_line(
     cart = _find_cart(session, actor, dealer)
     deleted = 0
     if cart is not None:
-        deleted = session.execute(
+        result = session.execute(
             delete(CartLine).where(CartLine.cart_id == cart.id, CartLine.sku_id == sku_id)
-        ).rowcount
+        )
+        deleted = cast(CursorResult[Any], result).rowcount
     if not deleted:
         raise NotFound("That SKU is not in the cart.")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dinghuo.core.catalog.models import Product, ProductStatus, Sku
 from dinghuo.core.catalog.visibility import visible_to
@@ -84,7 +85,7 @@ def _is_id(value: Any) -> bool:
 
 
 def _among(
-    session: TenantSession, column: ColumnElement[int], ids: set[int]
+    session: TenantSession, column: InstrumentedAttribute[int], ids: set[int]
 ) -> ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter however many ids
     (a 2,000-line order would otherwise compile and send 2,000 placeholders)."""

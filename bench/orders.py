@@ -695,7 +695,7 @@ def throughput(
     def api_order(index: int, n: int) -> bool:
         buyer = seeded.buyers[index]
         lines = _random_lines(randoms[index], seeded.sku_ids, opts.lines)
-        key = f"tp-{run}-{index}-{n}"
+        key = f"tp-{run}-{index}-{uuid.uuid4().hex[:16]}"  # n restarts in each window
         status, body = clients[index].post_order(key, order_body(buyer, lines, key))
         if status != 201:
             refused.setdefault(status, body[:300])
@@ -703,7 +703,9 @@ def throughput(
 
     def floor_order(index: int, n: int) -> bool:
         lines = _random_lines(randoms[index], seeded.sku_ids, opts.lines)
-        floor.submit(index, seeded.buyers[index], lines, f"floor-{run}-{index}-{n}")
+        floor.submit(
+            index, seeded.buyers[index], lines, f"fl-{run}-{index}-{uuid.uuid4().hex[:16]}"
+        )
         return True
 
     def floor_snapshot() -> CpuSnapshot:

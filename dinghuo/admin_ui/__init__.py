@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
         channel_stock,
         checkout,
         console,
+        dealer_approval,
         dealers,
         imports,
         inventory,

@@ -136,6 +136,7 @@ PORTAL_NAV: list[NavItem] = [
         Permission.ORDERS_PLACE,
         ("ui.portal_lists", "ui.portal_list"),
     ),
+    NavItem("ui.portal_approvals", _l("Approvals"), "users", Permission.OWN_ORDERS_APPROVE),
 ]
 PLATFORM_NAV: list[NavItem] = [
     NavItem("ui.platform_home", _l("Tenants"), "building", None, ("ui.platform_tenant_new",)),

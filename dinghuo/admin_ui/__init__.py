@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
         console,
         dealer_approval,
         dealers,
+        fulfilment,
         imports,
         inventory,
         media,

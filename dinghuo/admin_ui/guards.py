@@ -91,6 +91,10 @@ CONSOLE_NAV: list[NavItem] = [
         Permission.ORDERS_READ,
         ("ui.orders_review_queue", "ui.order_detail"),
     ),
+    NavItem(
+        "ui.console_returns", _l("Returns"), "box", Permission.ORDERS_READ, ("ui.console_return",)
+    ),
+    NavItem("ui.console_serials", _l("Serial numbers"), "tag", Permission.ORDERS_READ),
     NavItem("ui.channel_stock", _l("Channel stock"), "store", Permission.CHANNEL_STOCK_READ),
     NavItem("ui.imports_page", _l("Import and export"), "box", Permission.CATALOG_READ),
     NavItem(

@@ -1,4 +1,4 @@
-"""The demo brand: a 3C brand owner with staff, dealers and a platform operator.
+"""The demo brand: a 3C brand owner with staff, dealers, catalog, orders and a platform operator.
 
 ``dinghuo demo`` (and ``make run``) call :func:`seed_demo` so a fresh checkout
 shows a populated console and portal. Everything is created through the same
@@ -40,6 +40,7 @@ from dinghuo.core.inventory.service import (
 from dinghuo.core.pricing.models import PriceListKind
 from dinghuo.core.pricing.service import create_price_list, set_assignments, upsert_items
 from dinghuo.db import TenantSession, utcnow
+from dinghuo.demo_orders import seed_orders
 from dinghuo.demo_pictures import draw
 from dinghuo.platform.auth.models import PlatformAdmin, Role, User
 from dinghuo.platform.auth.principal import Principal
@@ -214,7 +215,8 @@ class DemoInfo:
 
 
 def seed_demo(app: Flask) -> DemoInfo:
-    """Create (or find) the demo brand, its people, dealers and catalog, and a platform operator."""
+    """Create (or find) the demo brand, its people, dealers, catalog and orders, and a platform
+    operator."""
     database = app.extensions["dinghuo.db"]
     with database.transaction() as session:
         _ensure_platform_admin(session)
@@ -257,6 +259,7 @@ def seed_demo(app: Flask) -> DemoInfo:
         _ensure_catalog(
             session, actor, info.dealer_ids, buyers[OVERSTOCK[0]], app.extensions["dinghuo.storage"]
         )
+    seed_orders(database, info.tenant_id, sales_email=STAFF[0][1], warehouse_email=STAFF[1][1])
     return info
 
 

@@ -8,9 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from dinghuo.core.catalog.models import Sku
-from dinghuo.core.inventory.models import StockLevel
+from dinghuo.core.inventory.models import Reservation, ReservationStatus, StockLevel
 from dinghuo.core.orders.models import OrderLine
-from dinghuo.platform.tenants.business import update_business_settings
 from dinghuo.plugins import PluginInfo, PriceAdjustment, hookimpl
 
 
@@ -71,12 +70,11 @@ def test_pricing_plugin_adjustments_are_applied_explained_and_frozen_on_the_orde
     assert request.dealer.code == "D001" and [line.quantity for line in request.lines] == [2, 10]
 
 
-def test_a_thousand_line_order_is_checked_priced_and_frozen_in_one_request(api, acme, shop, db):
-    # Stock is held at approval here: this test is about submission's own cost
-    # (rules, pricing, freezing, numbering), not 1,000 inventory reservations;
-    # the stock it checks availability against is loaded straight into the levels.
+def test_a_thousand_line_order_is_checked_priced_frozen_and_held_in_one_request(
+    api, acme, shop, db
+):
+    # Stock is held on submission (the default): 1,000 reservations in one go.
     with db.transaction(acme.id) as session:
-        update_business_settings(session, None, {"reserve_stock_on": "approval"})
         product_id = session.scalar(select(Sku.product_id).where(Sku.code == "MATE60P-BLK-256"))
         session.execute(
             insert(Sku),
@@ -123,4 +121,11 @@ def test_a_thousand_line_order_is_checked_priced_and_frozen_in_one_request(api, 
     assert Decimal(order["total"]) == expected
     with db.transaction(acme.id) as session:
         assert session.scalar(select(func.count()).select_from(OrderLine)) == 1000
+        reserved = session.execute(
+            select(func.count(), func.sum(Reservation.quantity)).where(
+                Reservation.status == ReservationStatus.ACTIVE
+            )
+        ).one()
+        assert tuple(reserved) == (1000, sum(1 + n % 5 for n in range(1000)))
+        assert session.scalar(select(func.sum(StockLevel.reserved))) == reserved[1]
     assert elapsed < 10, f"a 1,000-line order took {elapsed:.1f} s"

@@ -9,18 +9,37 @@ concurrent reservations can never both take the last unit and no read-then-
 write race exists. A refused change raises :class:`InsufficientStock` naming
 the SKU, what was asked and what was there; nothing is written.
 
+:func:`move_many` is the same for a whole order's changes at once: the levels
+locked in one query (SKU, warehouse order, so batches never deadlock), every
+change checked on the locked figures before anything is written, one
+conditional UPDATE for all levels (``UPDATE ... FROM unnest(...)`` on
+PostgreSQL) and one multi-row INSERT of the movements, so its cost does not
+grow a round trip per line.
+
 :func:`verify_ledger` proves the cache right: every level must equal the sum
 of its movements, and its last movement's ``*_after`` must equal it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dinghuo.core.catalog.models import Sku
 from dinghuo.core.inventory.models import MovementKind, StockLevel, StockMovement, Warehouse
@@ -186,9 +205,15 @@ class _Changed(Exception):
 
 
 def _refusal(
-    session: TenantSession, warehouse_id: int, sku_id: int, on_hand_delta: int, reserved_delta: int
+    session: TenantSession,
+    warehouse_id: int,
+    sku_id: int,
+    on_hand_delta: int,
+    reserved_delta: int,
+    level: tuple[int, int] | None = None,
 ) -> InsufficientStock:
-    on_hand, reserved = read_level(session, warehouse_id, sku_id)
+    """The 409 for a change that does not fit ``level`` (read from the database when not given)."""
+    on_hand, reserved = level if level is not None else read_level(session, warehouse_id, sku_id)
     available = on_hand - reserved
     if reserved_delta > 0 and on_hand_delta == 0:
         requested = reserved_delta
@@ -213,6 +238,234 @@ def _refusal(
         on_hand=on_hand,
         warehouse_id=warehouse_id,
         warehouse_code=_warehouse_code(session, warehouse_id),
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of :func:`move_many`: what :func:`move` takes, for one level."""
+
+    warehouse_id: int
+    sku_id: int
+    kind: MovementKind
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    reason: str = ""
+    reference: Reference = Reference()
+
+
+def _fits(on_hand: int, reserved: int) -> bool:
+    return on_hand >= 0 and reserved >= 0 and on_hand - reserved >= 0
+
+
+def _postgresql(session: TenantSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _rows(name: str, **arrays: list[int]) -> Any:
+    """PostgreSQL ``unnest(:a::int[], :b::int[]) AS name(a, b)``: many rows, one parameter a column.
+
+    The statement's text does not change with the number of rows, so it is
+    compiled (and its parameters converted) once, unlike a ``VALUES`` list.
+    """
+    return (
+        func.unnest(
+            *(
+                bindparam(f"{name}_{key}", value, type_=ARRAY(Integer))
+                for key, value in arrays.items()
+            )
+        )
+        .table_valued(*(column(key, Integer) for key in arrays))
+        .render_derived(name=name)
+    )
+
+
+def _lock_levels(
+    session: TenantSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(on hand, reserved) of each existing (warehouse, SKU) level, locked in SKU, warehouse order.
+
+    The same order as the order services lock in, so a caller that already
+    holds these rows waits for nothing and two batches never deadlock.
+    """
+    query = select(
+        StockLevel.warehouse_id, StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved
+    )
+    if _postgresql(session):
+        wanted = _rows("levels", warehouse_id=[w for w, _ in keys], sku_id=[s for _, s in keys])
+        query = query.join(
+            wanted,
+            and_(
+                StockLevel.warehouse_id == wanted.c.warehouse_id,
+                StockLevel.sku_id == wanted.c.sku_id,
+            ),
+        )
+    else:
+        query = query.where(tuple_(StockLevel.warehouse_id, StockLevel.sku_id).in_(keys))
+    rows = session.execute(
+        query.order_by(StockLevel.sku_id, StockLevel.warehouse_id).with_for_update(of=StockLevel)
+    )
+    return {(r.warehouse_id, r.sku_id): (r.on_hand, r.reserved) for r in rows}
+
+
+def _ensure_levels(session: TenantSession, keys: Sequence[tuple[int, int]]) -> None:
+    """:func:`ensure_level` for many levels in one ``INSERT ... ON CONFLICT DO NOTHING``."""
+    dialect_insert = postgresql.insert if _postgresql(session) else sqlite.insert
+    now = utcnow()
+    session.execute(
+        dialect_insert(StockLevel)
+        .values(
+            [
+                {
+                    "tenant_id": session.tenant_id,
+                    "warehouse_id": warehouse_id,
+                    "sku_id": sku_id,
+                    "on_hand": 0,
+                    "reserved": 0,
+                    "updated_at": now,
+                }
+                for warehouse_id, sku_id in sorted(keys, key=lambda key: (key[1], key[0]))
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["warehouse_id", "sku_id"])
+    )
+
+
+def _update_levels(
+    session: TenantSession,
+    deltas: dict[tuple[int, int], tuple[int, int]],
+    expected: dict[tuple[int, int], tuple[int, int]],
+) -> bool:
+    """Apply each level's (on hand, reserved) delta where it fits; True when all land as expected.
+
+    The WHERE refuses a level the delta would take below zero, as in
+    :func:`move`. PostgreSQL: one ``UPDATE ... FROM unnest(...) RETURNING``
+    whose figures are compared with ``expected``. SQLite (no arrays, no
+    RETURNING with executemany): one executemany of the conditional UPDATE,
+    every level changed exactly once.
+    """
+    new_on_hand: Any
+    new_reserved: Any
+    if _postgresql(session):
+        given = _rows(
+            "deltas",
+            warehouse_id=[w for w, _ in deltas],
+            sku_id=[s for _, s in deltas],
+            on_hand=[on_hand for on_hand, _ in deltas.values()],
+            reserved=[reserved for _, reserved in deltas.values()],
+        )
+        new_on_hand = StockLevel.on_hand + given.c.on_hand
+        new_reserved = StockLevel.reserved + given.c.reserved
+        rows = session.execute(
+            update(StockLevel)
+            .where(
+                StockLevel.warehouse_id == given.c.warehouse_id,
+                StockLevel.sku_id == given.c.sku_id,
+                new_on_hand >= 0,
+                new_reserved >= 0,
+                new_on_hand - new_reserved >= 0,
+            )
+            .values(on_hand=new_on_hand, reserved=new_reserved, updated_at=utcnow())
+            .returning(
+                StockLevel.warehouse_id, StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return {(r.warehouse_id, r.sku_id): (r.on_hand, r.reserved) for r in rows} == expected
+    table = cast(Table, StockLevel.__table__)
+    new_on_hand = table.c.on_hand + bindparam("on_hand_delta")
+    new_reserved = table.c.reserved + bindparam("reserved_delta")
+    result = session.execute(
+        update(table)
+        .where(
+            table.c.tenant_id == bindparam("tenant"),
+            table.c.warehouse_id == bindparam("warehouse"),
+            table.c.sku_id == bindparam("sku"),
+            new_on_hand >= 0,
+            new_reserved >= 0,
+            new_on_hand - new_reserved >= 0,
+        )
+        .values(on_hand=new_on_hand, reserved=new_reserved, updated_at=utcnow()),
+        [
+            {
+                "tenant": session.tenant_id,
+                "warehouse": warehouse_id,
+                "sku": sku_id,
+                "on_hand_delta": on_hand,
+                "reserved_delta": reserved,
+            }
+            for (warehouse_id, sku_id), (on_hand, reserved) in deltas.items()
+        ],
+    )
+    return result.rowcount == len(deltas)  # type: ignore[attr-defined]
+
+
+def move_many(session: TenantSession, actor: Principal | None, changes: Sequence[Change]) -> None:
+    """Apply all ``changes`` or none, each with its movement.
+
+    The batch form of :func:`move` for a whole order: a constant number of
+    statements however many changes. The levels are locked (SKU, warehouse
+    order) and every change is checked, in the order given, against the
+    locked figures as the earlier changes leave them; the first that does
+    not fit raises :class:`InsufficientStock` naming its SKU and warehouse,
+    and nothing is written. Then one conditional UPDATE applies each level's
+    net change (the database still has the last word) and one executemany
+    INSERT appends the movements (in the order given), each with the level
+    it left; no movement objects are built, nobody reads them back. Several changes of
+    one level are allowed. As with :func:`move`, the caller has already
+    checked that the warehouses and SKUs are the tenant's.
+    """
+    if not changes:
+        return
+    keys = sorted({(c.warehouse_id, c.sku_id) for c in changes}, key=lambda key: (key[1], key[0]))
+    rising = [(c.warehouse_id, c.sku_id) for c in changes if c.on_hand_delta > 0]
+    if rising:
+        _ensure_levels(session, sorted(set(rising)))
+    before = _lock_levels(session, keys)
+    level = dict(before)
+    afters: list[tuple[int, int]] = []
+    for change in changes:
+        key = (change.warehouse_id, change.sku_id)
+        on_hand, reserved = level.get(key, (0, 0))
+        after = (on_hand + change.on_hand_delta, reserved + change.reserved_delta)
+        if key not in before or not _fits(*after):
+            raise _refusal(
+                session,
+                change.warehouse_id,
+                change.sku_id,
+                change.on_hand_delta,
+                change.reserved_delta,
+                level=(on_hand, reserved),
+            )
+        level[key] = after
+        afters.append(after)
+    deltas = {key: (level[key][0] - before[key][0], level[key][1] - before[key][1]) for key in keys}
+    if not _update_levels(session, deltas, {key: level[key] for key in keys}):
+        # Unreachable while the rows are locked; the caller's transaction rolls back.
+        raise Conflict("Stock levels changed while they were locked; nothing was reserved.")
+    now = utcnow()
+    session.execute(
+        insert(StockMovement),
+        [
+            {
+                "tenant_id": session.tenant_id,
+                "warehouse_id": change.warehouse_id,
+                "sku_id": change.sku_id,
+                "kind": change.kind,
+                "on_hand_delta": change.on_hand_delta,
+                "reserved_delta": change.reserved_delta,
+                "on_hand_after": on_hand_after,
+                "reserved_after": reserved_after,
+                "reason": change.reason,
+                "reference_type": change.reference.type,
+                "reference_id": change.reference.id,
+                "actor_type": actor.kind if actor else "system",
+                "actor_id": actor.id if actor else None,
+                "actor_label": actor.label if actor else "system",
+                "created_at": now,
+            }
+            for change, (on_hand_after, reserved_after) in zip(changes, afters, strict=True)
+        ],
     )
 
 

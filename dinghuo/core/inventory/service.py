@@ -15,16 +15,22 @@ Reservations are idempotent by reference: reserving again for the same
 ``reference_type``/``reference_id``/SKU while a reservation is ACTIVE returns
 that reservation when the quantity is the same, and is refused (409) when it
 differs. Once released or committed, the same reference may reserve anew.
+
+:func:`reserve_many` and :func:`release_many` are the batch forms for a whole
+order (one :func:`~dinghuo.core.inventory.ledger.move_many`, one INSERT or
+UPDATE of the reservations, one low-stock check for all SKUs): the same rules,
+all or nothing, in a number of statements that does not grow with the lines.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dinghuo.api import MAX_ID
 from dinghuo.api.pagination import Page, paginate
@@ -32,10 +38,12 @@ from dinghuo.core.catalog.models import Sku
 from dinghuo.core.checks import require, text
 from dinghuo.core.inventory import reorder
 from dinghuo.core.inventory.ledger import (
+    Change,
     InsufficientStock,
     Reference,
     available_by_sku,
     move,
+    move_many,
     set_on_hand,
     sku_codes,
 )
@@ -59,7 +67,9 @@ __all__ = [
     "available_by_sku",
     "commit_reservation",
     "release",
+    "release_many",
     "reserve",
+    "reserve_many",
 ]
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
@@ -708,6 +718,135 @@ def reserve(
     )
 
 
+@dataclass(frozen=True)
+class ReservationRequest:
+    """One reservation of :func:`reserve_many`: units of a SKU in a chosen warehouse."""
+
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+    reference_type: str
+    reference_id: str
+
+
+def _skus(session: TenantSession, sku_ids: Iterable[Any]) -> dict[int, Sku]:
+    ids = {sku_id for sku_id in sku_ids if _is_id(sku_id)}
+    if not ids:
+        return {}
+    return {sku.id: sku for sku in session.scalars(select(Sku).where(Sku.id.in_(ids)))}
+
+
+def _active_by_reference(
+    session: TenantSession, keys: Iterable[tuple[str, str, int]]
+) -> dict[tuple[str, str, int], Reservation]:
+    """The ACTIVE reservations of these (reference type, reference id, SKU) keys, in one query."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Reservation).where(
+            tuple_(Reservation.reference_type, Reservation.reference_id).in_(
+                sorted({(kind, ident) for kind, ident, _ in wanted})
+            ),
+            Reservation.status == ReservationStatus.ACTIVE,
+        )
+    )
+    found = {(r.reference_type, r.reference_id, r.sku_id): r for r in rows}
+    return {key: reservation for key, reservation in found.items() if key in wanted}
+
+
+def reserve_many(
+    session: TenantSession, actor: Principal | None, requests: Sequence[ReservationRequest]
+) -> list[Reservation]:
+    """Make every reservation asked for, or none; the reservations in the order asked.
+
+    The batch form of :func:`reserve` for a whole order whose caller has
+    chosen each warehouse (and locked the levels, as the order services do):
+    SKUs, warehouses and earlier reservations read in one query each, the
+    stock taken with one :func:`~dinghuo.core.inventory.ledger.move_many`,
+    the reservations inserted in one statement and the low-stock check run
+    once for all SKUs. Bad input is a 422 naming ``requests[<n>].<field>``;
+    a reference already holding a different active reservation is a 409, the
+    same one answers that reservation (idempotent, as :func:`reserve`); a
+    request the stock cannot hold raises :class:`InsufficientStock` naming
+    its SKU and warehouse, with nothing written.
+    """
+    require(actor, Permission.INVENTORY_MANAGE)
+    if not requests:
+        return []
+    skus = _skus(session, [request.sku_id for request in requests])
+    warehouses = {
+        w.id: w
+        for w in session.scalars(
+            select(Warehouse).where(
+                Warehouse.id.in_({r.warehouse_id for r in requests if _is_id(r.warehouse_id)})
+            )
+        )
+    }
+    keys: list[tuple[str, str, int]] = []
+    for index, request in enumerate(requests):
+        field = f"requests[{index}]"
+        if not _is_id(request.sku_id) or request.sku_id not in skus:
+            raise ValidationFailed.field(f"{field}.sku_id", "No such SKU.")
+        warehouse = warehouses.get(request.warehouse_id) if _is_id(request.warehouse_id) else None
+        if warehouse is None:
+            raise ValidationFailed.field(f"{field}.warehouse_id", "No such warehouse.")
+        if not warehouse.is_active:
+            raise ValidationFailed.field(f"{field}.warehouse_id", "This warehouse is inactive.")
+        _quantity(f"{field}.quantity", request.quantity)
+        reference = _reference(request.reference_type, request.reference_id)
+        if reference.type is None or reference.id is None:
+            raise ValidationFailed.field(f"{field}.reference_type", "Required.")
+        keys.append((reference.type, reference.id, request.sku_id))
+    held = _active_by_reference(session, keys)
+    answers: list[Reservation | None] = []
+    new: dict[tuple[str, str, int], Reservation] = {}
+    for request, key in zip(requests, keys, strict=True):
+        existing = held.get(key) or new.get(key)
+        if existing is not None:
+            if (existing.quantity, existing.warehouse_id) != (
+                request.quantity,
+                request.warehouse_id,
+            ):
+                sku_code = skus[request.sku_id].code
+                raise Conflict(
+                    f"{key[0]} {key[1]} already holds an active reservation of "
+                    f"{existing.quantity} units of SKU {sku_code}; release it first."
+                )
+            answers.append(existing)
+            continue
+        new[key] = Reservation(
+            warehouse_id=request.warehouse_id,
+            sku_id=request.sku_id,
+            quantity=request.quantity,
+            reference_type=key[0],
+            reference_id=key[1],
+        )
+        answers.append(None)
+    move_many(
+        session,
+        actor,
+        [
+            Change(
+                warehouse_id=r.warehouse_id,
+                sku_id=r.sku_id,
+                kind=MovementKind.RESERVATION,
+                reserved_delta=r.quantity,
+                reason="reserved",
+                reference=Reference(r.reference_type, r.reference_id),
+            )
+            for r in new.values()
+        ],
+    )
+    session.add_all(new.values())
+    session.flush()
+    _after_change(session, {r.sku_id for r in new.values()})
+    return [
+        answer if answer is not None else new[key]
+        for answer, key in zip(answers, keys, strict=True)
+    ]
+
+
 def _active_reservation(
     session: TenantSession, actor: Principal | None, reservation_id: int, verb: str
 ) -> Reservation:
@@ -722,40 +861,76 @@ def _active_reservation(
 
 
 def _close(
-    session: TenantSession, reservation: Reservation, status: ReservationStatus
-) -> Reservation:
-    """Close an ACTIVE reservation; a concurrent close makes this one a 409."""
+    session: TenantSession, reservations: Sequence[Reservation], status: ReservationStatus
+) -> None:
+    """Close ACTIVE reservations in one UPDATE; one closed concurrently makes this a 409."""
+    ids = [reservation.id for reservation in reservations]
+    closed_at = utcnow()
     closed = session.execute(
         update(Reservation)
-        .where(Reservation.id == reservation.id, Reservation.status == ReservationStatus.ACTIVE)
-        .values(status=status, closed_at=utcnow())
+        .where(Reservation.id.in_(ids), Reservation.status == ReservationStatus.ACTIVE)
+        .values(status=status, closed_at=closed_at)
         .execution_options(synchronize_session=False)
     )
-    if closed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"Reservation #{reservation.id} was closed meanwhile.")
-    session.refresh(reservation)
-    return reservation
+    if closed.rowcount != len(ids):  # type: ignore[attr-defined]
+        which = ", ".join(f"#{i}" for i in ids)
+        raise Conflict(f"Reservation {which} was closed meanwhile.")
+    for reservation in reservations:
+        set_committed_value(reservation, "status", status)
+        set_committed_value(reservation, "closed_at", closed_at)
 
 
 def release(
     session: TenantSession, actor: Principal | None, reservation_id: int, reason: str
 ) -> Reservation:
     """Give an ACTIVE reservation's units back to available (order cancelled or changed)."""
-    reservation = _active_reservation(session, actor, reservation_id, "released")
+    [reservation] = release_many(session, actor, [reservation_id], reason)
+    return reservation
+
+
+def release_many(
+    session: TenantSession, actor: Principal | None, reservation_ids: Iterable[int], reason: str
+) -> list[Reservation]:
+    """Release several ACTIVE reservations at once (a whole order); all or none.
+
+    An unknown id is a 404 and a reservation no longer active a 409, before
+    anything changes.
+    """
+    require(actor, Permission.INVENTORY_MANAGE)
     why = text("reason", reason, 500, required=False) or "released"
-    _close(session, reservation, ReservationStatus.RELEASED)
-    move(
+    ids = list(dict.fromkeys(reservation_ids))
+    if not ids:
+        return []
+    found = {r.id: r for r in session.scalars(select(Reservation).where(Reservation.id.in_(ids)))}
+    reservations = []
+    for reservation_id in ids:
+        reservation = found.get(reservation_id)
+        if reservation is None:
+            raise NotFound("No such reservation.")
+        if reservation.status is not ReservationStatus.ACTIVE:
+            raise Conflict(
+                f"Reservation #{reservation.id} is {reservation.status.value}; only an active "
+                "reservation can be released."
+            )
+        reservations.append(reservation)
+    _close(session, reservations, ReservationStatus.RELEASED)
+    move_many(
         session,
         actor,
-        warehouse_id=reservation.warehouse_id,
-        sku_id=reservation.sku_id,
-        kind=MovementKind.RELEASE,
-        reserved_delta=-reservation.quantity,
-        reason=why,
-        reference=Reference(reservation.reference_type, reservation.reference_id),
+        [
+            Change(
+                warehouse_id=r.warehouse_id,
+                sku_id=r.sku_id,
+                kind=MovementKind.RELEASE,
+                reserved_delta=-r.quantity,
+                reason=why,
+                reference=Reference(r.reference_type, r.reference_id),
+            )
+            for r in reservations
+        ],
     )
-    _after_change(session, [reservation.sku_id])
-    return reservation
+    _after_change(session, {r.sku_id for r in reservations})
+    return reservations
 
 
 def commit_reservation(
@@ -764,7 +939,7 @@ def commit_reservation(
     """Ship an ACTIVE reservation: on hand and reserved both fall by its quantity."""
     reservation = _active_reservation(session, actor, reservation_id, "committed")
     why = text("reason", reason, 500, required=False) or "shipped"
-    _close(session, reservation, ReservationStatus.COMMITTED)
+    _close(session, [reservation], ReservationStatus.COMMITTED)
     move(
         session,
         actor,

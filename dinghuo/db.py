@@ -290,21 +290,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's current transaction commits.
+    """Run ``callback`` once the session's outermost transaction commits.
 
-    Used to enqueue jobs only for work that really happened.
+    Used to enqueue jobs only for work that really happened. A callback
+    registered inside a savepoint that is rolled back is dropped with it; a
+    savepoint's release runs nothing (its work is not committed yet).
     """
-    pending: list[Callable[[], None]] = session.info.setdefault("after_commit", [])
-    pending.append(callback)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    pending: list[tuple[Any, Callable[[], None]]] = session.info.setdefault("after_commit", [])
+    pending.append((transaction, callback))
+
+
+def _within(transaction: Any, ancestor: Any) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(TenantSession, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop("after_commit", [])
-    for callback in callbacks:
+    for _transaction, callback in callbacks:
         callback()
 
 
 @event.listens_for(TenantSession, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
-    session.info.pop("after_commit", None)
+    if not session.in_nested_transaction():
+        session.info.pop("after_commit", None)
+        return
+    rolled_back = session.get_nested_transaction()
+    pending = session.info.get("after_commit", [])
+    pending[:] = [entry for entry in pending if not _within(entry[0], rolled_back)]

@@ -148,6 +148,25 @@ def test_job_runs_only_after_commit_with_its_tenant_bound(db, acme, globex):
     assert CALLS == [("list_dealer_names", acme.id, 1)]
 
 
+def test_savepoints_neither_run_jobs_early_nor_lose_the_outer_transactions_jobs(db, acme, run_jobs):
+    with db.transaction(acme.id) as session:
+        enqueue(session, list_dealer_names, "before")
+        with session.begin_nested():
+            enqueue(session, list_dealer_names, "kept")
+        assert CALLS == [], "a released savepoint is not a commit"
+        with pytest.raises(RuntimeError), session.begin_nested():
+            enqueue(session, list_dealer_names, "dropped")
+            raise RuntimeError("roll this savepoint back")
+        enqueue(session, list_dealer_names, "after")
+        assert CALLS == []
+    run_jobs()
+
+    with db.transaction(acme.id) as check:
+        ran = check.scalars(select(JobRun).order_by(JobRun.created_at)).all()
+        assert [job.args["args"] for job in ran] == [["before"], ["kept"], ["after"]]
+        assert {job.status for job in ran} == {JobStatus.FINISHED}
+
+
 def test_enqueue_needs_a_tenant(db, acme):
     with db.transaction() as session, pytest.raises(TenantGuardError):
         enqueue(session, list_dealer_names)

@@ -84,8 +84,10 @@ def _mark_unqueued(runtime: JobsRuntime, pushes: list[Push], error: Exception) -
 def dispatch_after_commit(session: TenantSession, job: JobRun, *, replace: bool = False) -> None:
     """Send ``job`` to its tenant's queue (or run it inline) once ``session`` commits."""
     runtime = runtime_for(session)
+    # One batch per (sub)transaction: a rolled-back savepoint drops its own pushes only.
+    current = session.get_nested_transaction() or session.get_transaction()
     batch: _Batch | None = session.info.get(_BATCH_KEY)
-    if batch is None or batch not in session.info.get("after_commit", []):
+    if batch is None or (current, batch) not in session.info.get("after_commit", []):
         batch = _Batch(runtime)
         session.info[_BATCH_KEY] = batch
         after_commit(session, batch)

@@ -1,29 +1,31 @@
 """Shipping approved orders: stock committed, carriers booked, serials kept, orders moved on.
 
-``approved_order`` builds an approved order the way submission and review
-leave it (frozen priced lines, stock held by ``allocation.reserve_order``), so
-these tests start at the warehouse. ``ship`` posts a shipment as staff would.
+``approved_order`` submits an order through ``submission.submit_order`` (stock
+held on submission) and has sales approve it, so these tests start at the
+warehouse. ``ship`` posts a shipment as staff would.
 """
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from dinghuo.core.catalog.models import Sku
-from dinghuo.core.crm.models import Dealer
 from dinghuo.core.fulfilment import service
 from dinghuo.core.fulfilment.models import Shipment, ShippedSerial
 from dinghuo.core.inventory.models import MovementKind, StockLevel, StockMovement
-from dinghuo.core.orders import allocation, lifecycle
+from dinghuo.core.orders import allocation, lifecycle, review, submission
 from dinghuo.core.orders.models import AllocationStatus, Order, OrderLine
-from dinghuo.core.orders.numbering import next_number
-from dinghuo.core.orders.pricing import price_lines
 from dinghuo.core.orders.states import OrderStatus
+from dinghuo.platform.auth.models import User
+from dinghuo.platform.auth.service import principal_for_user
 from dinghuo.platform.events.models import OutboxEvent
-from dinghuo.plugins import CarrierShipment, PluginInfo, hookimpl
+from dinghuo.plugins import CarrierShipment, FreightQuote, PluginInfo, hookimpl
+from dinghuo.plugins.manager import host_for
+from dinghuo.plugins.service import configure_plugin, tenant_plugins
 
 IMEIS = ["356938035643809", "490154203237518", "352099001761481"]
 """Valid IMEIs (their 15th digit passes the Luhn check)."""
@@ -38,51 +40,33 @@ def approved_order(
     dealer: str = "D001",
     delivery_method: str = "manual:standard",
 ) -> dict[str, Any]:
-    """An approved order of ``lines`` (SKU code → quantity) with its stock held.
+    """An order of ``lines`` (SKU code → quantity) submitted by a buyer and approved by sales.
 
-    Returns ``{"id", "number", "lines": {sku code: line id}}``.
+    The carrier plugin of ``delivery_method`` is enabled first so checkout offers
+    it. Returns ``{"id", "number", "lines": {sku code: line id}}``.
     """
-    with app.extensions["dinghuo.db"].transaction(world.id) as session:
-        dealer_row = session.scalar(select(Dealer).where(Dealer.code == dealer))
-        priced = price_lines(session, dealer_row, [(shop.skus[c], q) for c, q in lines.items()])
-        order = Order(
-            number=next_number(session, "order", "SO"),
-            dealer_id=dealer_row.id,
-            created_by_id=world.users["buyer"].id,
+    database = app.extensions["dinghuo.db"]
+    buyer = "buyer" if dealer == "D001" else "other_buyer"
+    with database.transaction(world.id) as session:
+        carrier = delivery_method.partition(":")[0]
+        if (
+            carrier != "pickup"
+            and carrier not in tenant_plugins(session, host_for(session)).enabled
+        ):
+            configure_plugin(session, None, host_for(session), carrier, enabled=True)
+        order = submission.submit_order(
+            session,
+            principal_for_user(session.get(User, world.users[buyer].id)),
+            lines=[(shop.skus[code], quantity) for code, quantity in lines.items()],
             ship_to_address_id=shop.addresses[dealer],
-            ship_to={
-                "recipient": "王经理",
-                "phone": "13800138000",
-                "province": "上海市",
-                "city": "上海市",
-                "district": "浦东新区",
-                "street": "世纪大道 100 号",
-            },
             delivery_method=delivery_method,
-            freight=Decimal("0.00"),
-            total=priced.total(),
-        )
-        for line in priced.lines:
-            order.lines.append(
-                OrderLine(
-                    line_no=line.line_no,
-                    sku_id=line.sku.id,
-                    sku_code=line.sku.code,
-                    name=line.sku.display_name[:300],
-                    quantity=line.quantity,
-                    list_price=line.list_price,
-                    base_price=line.base_price,
-                    unit_price=line.unit_price,
-                    subtotal=line.subtotal,
-                    tax=line.tax,
-                    total=line.net,
-                )
-            )
-        session.add(order)
-        session.flush()
-        lifecycle.transition(session, None, order, OrderStatus.SUBMITTED)
-        allocation.reserve_order(session, order)
-        lifecycle.transition(session, None, order, OrderStatus.APPROVED)
+            idempotency_key=str(uuid.uuid4()),
+        ).order
+        order_id = order.id
+    with database.transaction(world.id) as session:
+        sales = principal_for_user(session.get(User, world.users["sales"].id))
+        order = review.approve_step(session, sales, order_id, reason="库存充足")
+        assert order.status is OrderStatus.APPROVED
         return {
             "id": order.id,
             "number": order.number,
@@ -275,6 +259,10 @@ class FakeCarrier:
     @hookimpl
     def dinghuo_plugin_info(self):
         return PluginInfo(name=self.name, version="1.0.0", api_versions=">=1.1,<2")
+
+    @hookimpl
+    def dinghuo_freight_quotes(self, request, settings):
+        return [FreightQuote(service="express", label="快递", amount=Decimal("18.00"))]
 
     @hookimpl
     def dinghuo_create_shipment(self, request, settings):

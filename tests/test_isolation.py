@@ -59,6 +59,7 @@ from dinghuo.core.fulfilment.models import (
     ShippedSerial,
     TrackingEvent,
 )
+from dinghuo.core.fulfilment.service import storage as fulfilment_storage
 from dinghuo.core.imports.models import ImportBatch, ImportKind
 from dinghuo.core.inventory.models import (
     Reservation,
@@ -242,7 +243,12 @@ def _seed_acme_orders(session, acme, catalog: dict[str, Any], address_id: int) -
         shipped_quantity=2,
     )
     shipment = Shipment(
-        number="SO-000001-1", order_id=order.id, warehouse_id=catalog["warehouse"], carrier="manual"
+        number="SO-000001-1",
+        order_id=order.id,
+        warehouse_id=catalog["warehouse"],
+        carrier="manual",
+        label_path=fulfilment_storage(session).save(acme.id, "seed-label.pdf", b"%PDF-1.4"),
+        label_content_type="application/pdf",
     )
     session.add_all(
         [

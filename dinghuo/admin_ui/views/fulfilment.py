@@ -85,10 +85,16 @@ def console_fulfilment(order: Order) -> dict[str, Any]:
     """What the console's shipping panel shows for ``order``, per the signed-in user's rights."""
     session, principal = db_session(), current_principal()
     warehouses = list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
+    lines = service.shippable_lines(session, principal, order.id)
+    held: dict[int, int] = {}
+    for line in lines:
+        for warehouse_id, units in line.reserved.items():
+            held[warehouse_id] = held.get(warehouse_id, 0) + units
     return {
         "shipments": service.list_shipments(session, principal, order.id),
-        "lines": service.shippable_lines(session, principal, order.id),
+        "lines": lines,
         "warehouses": warehouses,
+        "ship_from": max(held, key=lambda w: (held[w], -w)) if held else None,
         "warehouse_codes": {w.id: w.code for w in warehouses},
         "can_ship": principal is not None
         and principal.can(Permission.SHIPMENTS_MANAGE)

@@ -464,11 +464,16 @@ def _book(
 ) -> CarrierShipment | None:
     """Ask the carrier plugin to book the parcel; ``None`` for pickup or manual entry.
 
+    ``manual`` needs the tracking number staff typed, whether or not the
+    tenant enabled the built-in ``manual`` plugin (which then just echoes it).
+
     Only the named carrier is called. Its refusal (or a malformed answer)
     stops the shipment with a 409 carrying the carrier's reason.
     """
     if carrier == PICKUP:
         return None
+    if carrier == MANUAL and not request.tracking_number:
+        raise ValidationFailed.field("tracking_number", "Type the carrier's tracking number.")
     plugins = tenant_plugins(session, host_for(session))
     outcomes = []
     if carrier in plugins.enabled:
@@ -480,10 +485,6 @@ def _book(
         )
     if not outcomes:
         if carrier == MANUAL:
-            if not request.tracking_number:
-                raise ValidationFailed.field(
-                    "tracking_number", "Type the carrier's tracking number."
-                )
             return None
         raise ValidationFailed.field("carrier", f"The carrier {carrier!r} is not enabled.")
     outcome = outcomes[0]
@@ -611,14 +612,14 @@ def create_shipment(
         actor,
         order,
         "shipment",
-        f"Shipment {number}: {units} units from {warehouse.code}"
-        + (f", {carrier_name} {shipment.tracking_number}" if shipment.tracking_number else ""),
+        f"{number}: {units} × {warehouse.code}"
+        + (f" · {carrier_name} {shipment.tracking_number}" if shipment.tracking_number else ""),
         details={"shipment_id": shipment.id, "units": units},
     )
     everything = all(line.shipped_quantity == line.quantity for line in order.lines)
     target = OrderStatus.SHIPPED if everything else OrderStatus.PARTIALLY_SHIPPED
     if order.status is not target:
-        transition(session, actor, order, target, f"Shipment {number}")
+        transition(session, actor, order, target, number)
     record(
         session,
         actor,
@@ -834,9 +835,7 @@ def _deliver(
         )
     )
     if order.status is OrderStatus.SHIPPED and not open_shipments:
-        transition(
-            session, actor, order, OrderStatus.DELIVERED, f"Shipment {shipment.number} delivered"
-        )
+        transition(session, actor, order, OrderStatus.DELIVERED, shipment.number)
 
 
 def confirm_delivery(

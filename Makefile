@@ -49,8 +49,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+# The dev install adds the example plugin package, as a third party's plugin is
+# installed: the suite proves it is found through its entry point.
+EXAMPLE_PLUGIN := examples/plugins/dinghuo-carrier-example
+
+$(VENV)/.installed-dev: pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]' -e $(EXAMPLE_PLUGIN)
 	touch $@ $(VENV)/.installed
 
 # --- make run ---------------------------------------------------------------
@@ -101,6 +105,8 @@ test-sqlite: $(VENV)/.installed-dev browser
 	@echo "=== suite on SQLite, jobs inline ==="
 	env -u DINGHUO_TEST_DATABASE_URL -u DINGHUO_TEST_MIGRATION_DATABASE_URL \
 		-u DINGHUO_TEST_APP_DB_ROLE -u DINGHUO_TEST_REDIS_URL DINGHUO_TEST_EMBEDDED=1 $(PYTEST)
+	@echo "=== the example plugin's own tests (dinghuo.testing, SQLite) ==="
+	$(BIN)/pytest -q -p no:cacheprovider $(EXAMPLE_PLUGIN)
 
 test-postgres: $(VENV)/.installed-dev browser services postgres-db
 	@echo "=== suite on PostgreSQL + Redis, Row-Level Security on ==="

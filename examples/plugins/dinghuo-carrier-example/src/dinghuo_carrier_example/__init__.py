@@ -1,0 +1,1 @@
+"""An example third-party carrier plugin for Dinghuo (see README.md)."""

@@ -84,6 +84,14 @@ def test_a_quick_order_is_approved_shipped_and_tracked_by_the_dealer(
     with sales.expect_navigation():
         sales.locator("[data-action='approve']").click()
     expect(sales.locator("h1 [data-status]")).to_have_attribute("data-status", "approved")
+    expect(sales.locator("[data-payment-terms]")).to_have_text("预付款")
+    expect(sales.locator("[data-print]")).to_have_attribute(
+        "href", f"/console/orders/{order_id}/print"
+    )
+    lines_fit = "e => e.scrollWidth <= e.clientWidth"
+    assert sales.locator("[data-order-lines]").locator("..").evaluate(lines_fit), (
+        "every column of the lines, the line total included, fits the card at 1280 px"
+    )
     shot(sales, "order-path-5-approved")
 
     # The warehouse ships both lines with a tracking number and the phones' IMEIs.
@@ -107,6 +115,11 @@ def test_a_quick_order_is_approved_shipped_and_tracked_by_the_dealer(
     with warehouse.expect_navigation():
         scan.locator("button").click()
     expect(warehouse.locator("h1 [data-status]")).to_have_attribute("data-status", "shipped")
+    staff_timeline = warehouse.locator("[data-timeline]")
+    expect(staff_timeline).to_contain_text("顺丰标快 " + TRACKING)
+    expect(staff_timeline).to_contain_text("运输中")
+    for raw in ("flat_rate", "in_transit", "shipment", "tracking"):
+        expect(staff_timeline).not_to_contain_text(raw)
     shot(warehouse, "order-path-6-shipped")
 
     # The buyer sees the shipment, its tracking number and the scan on the order page.
@@ -116,5 +129,10 @@ def test_a_quick_order_is_approved_shipped_and_tracked_by_the_dealer(
     timeline = buyer.locator("[data-timeline]")
     expect(timeline).to_contain_text("上海转运中心")
     expect(timeline).to_contain_text("库存充足，同意")
+    expect(timeline.locator("li", has_text="上海转运中心")).to_have_count(1)
+    expect(timeline).to_contain_text("上海仓")
+    expect(buyer.locator("[data-shipment='SO-000001-1']")).to_contain_text("顺丰标快")
+    for raw in ("flat_rate", "in_transit", " SH "):
+        expect(buyer.locator("main")).not_to_contain_text(raw)
     expect(buyer.locator("[data-action='confirm-delivery']")).to_be_visible()
     shot(buyer, "order-path-7-dealer-tracking")

@@ -15,11 +15,11 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from dinghuo.admin_ui.blueprint import bp
 from dinghuo.admin_ui.guards import console_page, portal_page
+from dinghuo.admin_ui.labels import enum_label
 from dinghuo.core.crm.models import Dealer
 from dinghuo.core.fulfilment import returns, serials, service
 from dinghuo.core.fulfilment.models import ReturnStatus, ShipmentStatus
@@ -32,48 +32,27 @@ from dinghuo.platform.auth.web import requires, tenant_principal
 from dinghuo.platform.storage import StoredFileNotFound
 from dinghuo.web import current_principal, db_session
 
-SHIPMENT_STATUS_LABELS = {
-    ShipmentStatus.PENDING: _l("Packed"),
-    ShipmentStatus.SHIPPED: _l("Shipped"),
-    ShipmentStatus.IN_TRANSIT: _l("In transit"),
-    ShipmentStatus.DELIVERED: _l("Delivered"),
-    ShipmentStatus.CANCELLED: _l("Cancelled"),
-}
-TRACKING_LABELS = {
-    "picked_up": _l("Picked up"),
-    "in_transit": _l("In transit"),
-    "out_for_delivery": _l("Out for delivery"),
-    "delivered": _l("Delivered"),
-    "exception": _l("Delivery problem"),
-}
-RETURN_STATUS_LABELS = {
-    ReturnStatus.REQUESTED: _l("Requested"),
-    ReturnStatus.APPROVED: _l("Approved"),
-    ReturnStatus.REJECTED: _l("Rejected"),
-    ReturnStatus.RECEIVED: _l("Received"),
-}
-CONFIRMED_BY = {"dealer": _l("the dealer"), "staff": _l("staff"), "carrier": _l("the carrier")}
 PAGE_SIZE = 25
 
 
 @bp.app_template_global()
 def shipment_status_label(status: ShipmentStatus | str) -> str:
-    return str(SHIPMENT_STATUS_LABELS.get(ShipmentStatus(status), status))
+    return enum_label(status, "shipment_status")
 
 
 @bp.app_template_global()
 def tracking_label(status: str) -> str:
-    return str(TRACKING_LABELS.get(status, status))
+    return enum_label(status, "tracking_status")
 
 
 @bp.app_template_global()
 def return_status_label(status: ReturnStatus | str) -> str:
-    return str(RETURN_STATUS_LABELS.get(ReturnStatus(status), status))
+    return enum_label(status, "return_status")
 
 
 @bp.app_template_global()
 def confirmed_by_label(by: str) -> str:
-    return str(CONFIRMED_BY.get(by, by))
+    return enum_label(by, "confirmed_by")
 
 
 def _order_returns(order: Order) -> list[Any]:
@@ -96,6 +75,7 @@ def console_fulfilment(order: Order) -> dict[str, Any]:
         "warehouses": warehouses,
         "ship_from": max(held, key=lambda w: (held[w], -w)) if held else None,
         "warehouse_codes": {w.id: w.code for w in warehouses},
+        "warehouse_names": {w.id: w.name or w.code for w in warehouses},
         "can_ship": principal is not None
         and principal.can(Permission.SHIPMENTS_MANAGE)
         and order.status in service.SHIPPABLE,

@@ -22,12 +22,14 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from dinghuo.admin_ui import labels
 from dinghuo.admin_ui.blueprint import bp
 from dinghuo.admin_ui.guards import console_page
+from dinghuo.admin_ui.order_display import history
 from dinghuo.core.crm.models import Dealer
 from dinghuo.core.inventory.channel import overstock_warnings
 from dinghuo.core.orders import review, service
-from dinghuo.core.orders.models import Order, ReviewStep
+from dinghuo.core.orders.models import Order
 from dinghuo.core.orders.states import TRANSITIONS, OrderStatus
 from dinghuo.errors import DomainError
 from dinghuo.platform.auth.permissions import Permission
@@ -37,20 +39,7 @@ from dinghuo.web import db_session
 PAGE_SIZE = 25
 S = OrderStatus
 
-STATUS_LABELS = {
-    S.DRAFT: _l("Draft"),
-    S.DEALER_REVIEW: _l("With the dealer's admin"),
-    S.SUBMITTED: _l("In review"),
-    S.APPROVED: _l("Approved"),
-    S.REJECTED: _l("Rejected"),
-    S.IN_PRODUCTION: _l("In production"),
-    S.BACKORDERED: _l("Backordered"),
-    S.PARTIALLY_SHIPPED: _l("Partially shipped"),
-    S.SHIPPED: _l("Shipped"),
-    S.DELIVERED: _l("Delivered"),
-    S.COMPLETED: _l("Completed"),
-    S.CANCELLED: _l("Cancelled"),
-}
+STATUS_LABELS = labels.ORDER_STATUS
 STATUS_TONES = {
     S.SUBMITTED: "warning",
     S.DEALER_REVIEW: "warning",
@@ -61,17 +50,7 @@ STATUS_TONES = {
     S.CANCELLED: "neutral",
     S.BACKORDERED: "danger",
 }
-STEP_LABELS = {
-    ReviewStep.SALES: _l("Sales review"),
-    ReviewStep.FINANCE: _l("Finance review"),
-    ReviewStep.WAREHOUSE: _l("Warehouse review"),
-}
-OUTCOME_LABELS = {
-    "pending": _l("Waiting"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-    "auto_approved": _l("Auto-approved"),
-}
+STEP_LABELS = labels.REVIEW_STEP
 MANUAL_MOVES = {
     S.IN_PRODUCTION: _l("Mark in production"),
     S.BACKORDERED: _l("Mark backordered"),
@@ -94,7 +73,7 @@ class StatusForm(ReasonForm):
 @bp.app_template_global()
 def console_order_status(status: OrderStatus | str) -> str:
     """An order's status in staff wording, in the page's language."""
-    return str(STATUS_LABELS.get(OrderStatus(status), status))
+    return labels.enum_label(status, "order_status")
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -227,7 +206,7 @@ def _order_page(order_id: int, status: int = 200):
         "ui/console/orders/order.html",
         order=order,
         dealer=dealer,
-        timeline=service.timeline(session, principal, order.id),
+        timeline=history(session, order, service.timeline(session, principal, order.id)),
         reviews=order.reviews,
         warnings=warnings,
         can_review=can_review,
@@ -239,7 +218,6 @@ def _order_page(order_id: int, status: int = 200):
         vat_percent=f"{(order.tax_rate * 100).normalize():f}",
         tones=STATUS_TONES,
         step_labels=STEP_LABELS,
-        outcome_labels=OUTCOME_LABELS,
     ), status
 
 

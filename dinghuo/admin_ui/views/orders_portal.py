@@ -22,11 +22,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from dinghuo.admin_ui import labels
 from dinghuo.admin_ui.blueprint import bp
 from dinghuo.admin_ui.branding import current_branding
-from dinghuo.admin_ui.forms import PAYMENT_TERM_LABELS
 from dinghuo.admin_ui.guards import console_page, portal_page
-from dinghuo.core.crm.models import Dealer, PaymentTerms
+from dinghuo.admin_ui.order_display import history
+from dinghuo.core.crm.models import Dealer
 from dinghuo.core.fulfilment.models import Shipment, TrackingEvent
 from dinghuo.core.orders import cart, service
 from dinghuo.core.orders.models import Order
@@ -41,21 +42,6 @@ from dinghuo.web import db_session
 PAGE_SIZE = 25
 S = OrderStatus
 
-STATUS_LABELS = {
-    S.DRAFT: _l("Draft"),
-    S.DEALER_REVIEW: _l("Awaiting your approval"),
-    S.SUBMITTED: _l("In review"),
-    S.APPROVED: _l("Approved"),
-    S.REJECTED: _l("Rejected"),
-    S.IN_PRODUCTION: _l("In production"),
-    S.BACKORDERED: _l("Backordered"),
-    S.PARTIALLY_SHIPPED: _l("Partially shipped"),
-    S.SHIPPED: _l("Shipped"),
-    S.DELIVERED: _l("Delivered"),
-    S.COMPLETED: _l("Completed"),
-    S.CANCELLED: _l("Cancelled"),
-}
-
 STATUS_TABS: dict[str, tuple[Any, list[OrderStatus]]] = {
     "": (_l("All"), []),
     "review": (_l("In review"), [S.DEALER_REVIEW, S.SUBMITTED]),
@@ -69,28 +55,13 @@ STATUS_TABS: dict[str, tuple[Any, list[OrderStatus]]] = {
 }
 """The list's tabs: a dealer thinks in stages, not in the twelve states."""
 
-ACTIVITY_LABELS = {
-    "review": _l("Review"),
-    "change": _l("Order changed"),
-    "shipment": _l("Shipment"),
-    "tracking": _l("Tracking"),
-    "return": _l("Return"),
-    "note": _l("Note"),
-}
-TRACKING_LABELS = {
-    "picked_up": _l("Picked up"),
-    "in_transit": _l("In transit"),
-    "out_for_delivery": _l("Out for delivery"),
-    "delivered": _l("Delivered"),
-    "exception": _l("Delivery problem"),
-}
 _QUANTITY_FIELD = re.compile(r"^lines\.(\d+)\.(\w+)$")
 
 
 @bp.app_template_global()
 def order_status_label(status: OrderStatus | str) -> str:
     """The words for an order's status, in the page's language."""
-    return str(STATUS_LABELS.get(OrderStatus(status), status))
+    return labels.enum_label(status, "dealer_order_status")
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -146,28 +117,26 @@ class TimelineEntry:
 
 
 def _timeline(session: TenantSession, order: Order) -> list[TimelineEntry]:
-    """The dealer's view of the order's history with the carriers' tracking events, newest first.
+    """The dealer's view of the order's history with the carriers' scans, newest first.
 
-    ``order`` was authorised by :func:`service.get_order`; its shipments' events
-    are read by its id.
+    ``order`` was authorised by :func:`service.get_order`; its shipments' scans
+    are read by its id, each shown once: the timeline's own record of a scan
+    (which names its event) gives way to the scan itself.
     """
     activities = service.timeline(session, tenant_principal(), order.id)
     people = _people(session, {a.actor_id for a in activities if a.actor_type == "user"})
     brand = current_branding().name
     entries = []
-    for activity in activities:
-        if activity.kind == "status" and activity.to_status:
-            title = order_status_label(activity.to_status)
-        else:
-            title = str(ACTIVITY_LABELS.get(activity.kind, activity.kind))
+    for entry in history(session, order, activities, "dealer_order_status"):
+        activity = entry.activity
+        if activity.kind == "tracking" and "event_id" in activity.details:
+            continue
         who = ""
         if activity.actor_type == "user" and activity.actor_id is not None:
             # The dealer's own people by name; the brand's staff as the brand.
             name, dealer_id = people.get(activity.actor_id, (activity.actor_label, None))
             who = name if dealer_id == order.dealer_id else brand
-        entries.append(
-            TimelineEntry(activity.created_at, activity.kind, title, activity.message, who)
-        )
+        entries.append(TimelineEntry(entry.when, entry.kind, entry.title, entry.detail, who))
     tracking = session.execute(
         select(TrackingEvent, Shipment.number)
         .join(Shipment, Shipment.id == TrackingEvent.shipment_id)
@@ -175,7 +144,7 @@ def _timeline(session: TenantSession, order: Order) -> list[TimelineEntry]:
     ).all()
     for event, shipment_number in tracking:
         detail = " · ".join(part for part in (event.location, event.description) if part)
-        status = str(TRACKING_LABELS.get(event.status, event.status))
+        status = labels.enum_label(event.status, "tracking_status")
         title = _("Shipment %(number)s: %(status)s", number=shipment_number, status=status)
         entries.append(TimelineEntry(event.occurred_at, "tracking", title, detail, ""))
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
@@ -192,14 +161,10 @@ def _people(session: TenantSession, user_ids: set[int | None]) -> dict[int, tupl
 
 def _order_context(session: TenantSession, order: Order) -> dict[str, Any]:
     dealer = session.scalar(select(Dealer).where(Dealer.id == order.dealer_id))
-    try:
-        terms = str(PAYMENT_TERM_LABELS[PaymentTerms(order.payment_terms)])
-    except ValueError:
-        terms = order.payment_terms
     return {
         "order": order,
         "dealer": dealer,
-        "payment_terms": terms,
+        "payment_terms": labels.enum_label(order.payment_terms, "payment_terms"),
         "editable": order.status in DEALER_EDITABLE,
         "vat_percent": f"{(order.tax_rate * 100).normalize():f}",
         "saving": order.list_total - order.subtotal - order.adjustments_total

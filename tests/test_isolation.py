@@ -348,6 +348,7 @@ GLOBAL_PARAMS: dict[str, dict[str, str]] = {
     f"{API}/plugins/{{name}}": {"name": "logistics-demo"},  # plugin names are the platform's
     f"{API}/imports/templates/{{kind}}": {"kind": "products"},  # kinds are the platform's
     f"{API}/exports/{{kind}}": {"kind": "products"},
+    f"{API}/carriers/{{name}}/tracking": {"name": "kuaidi100"},  # carrier plugin names
 }
 
 # Bodies for operations whose schema alone cannot yield a valid request

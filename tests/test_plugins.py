@@ -53,7 +53,7 @@ def info(name: str, api_versions: str = ">=1.0,<2") -> PluginInfo:
 def test_builtin_plugins_load_through_the_public_hooks():
     host = PluginHost("k")
     host.load_builtins()
-    assert [p.name for p in host.plugins] == ["flat_rate", "manual", "webhooks"]
+    assert [p.name for p in host.plugins] == ["flat_rate", "kuaidi100", "manual", "webhooks"]
     assert host.refused == []
     webhooks = host.get("webhooks")
     assert webhooks.source == "built-in"
@@ -68,6 +68,7 @@ def test_builtin_plugins_load_through_the_public_hooks():
         "dinghuo.plugins.webhooks",
         "dinghuo.plugins.logistics.manual",
         "dinghuo.plugins.logistics.flat_rate",
+        "dinghuo.plugins.logistics.kuaidi100",
     )
 
 
@@ -75,6 +76,7 @@ def test_the_app_never_autoloads_entry_points_in_tests(app, monkeypatch):
     assert app.config["SETTINGS"].autoload_plugins is False
     assert [p.name for p in app.extensions["dinghuo.plugins"].plugins] == [
         "flat_rate",
+        "kuaidi100",
         "manual",
         "webhooks",
     ]
@@ -201,7 +203,7 @@ def test_init_app_loads_entry_points_only_when_autoload_is_on(settings, monkeypa
     overrides = {"database_url": f"sqlite:///{tmp_path / 'x.db'}", "instance_dir": tmp_path}
     autoloading = create_app(settings.model_copy(update={**overrides, "autoload_plugins": True}))
     quiet = create_app(settings.model_copy(update={**overrides, "autoload_plugins": False}))
-    builtins = ["flat_rate", "manual", "webhooks"]
+    builtins = ["flat_rate", "kuaidi100", "manual", "webhooks"]
     assert [p.name for p in autoloading.extensions["dinghuo.plugins"].plugins] == [
         "acme-erp",
         *builtins,

@@ -20,7 +20,7 @@ def test_plugins_are_listed_with_version_api_range_and_settings_schema(acme, api
     response = api(acme, "warehouse").get("/api/v1/plugins")
     assert response.status_code == 200, response.json
     listed = {plugin["name"]: plugin for plugin in response.json["items"]}
-    assert sorted(listed) == ["flat_rate", "manual", "webhooks"]
+    assert sorted(listed) == ["flat_rate", "kuaidi100", "manual", "webhooks"]
     webhooks = listed["webhooks"]
     assert webhooks["version"] == "1.0.0"
     assert webhooks["api_versions"] == ">=1.0,<2"
@@ -216,9 +216,9 @@ def test_cli_lists_plugins_with_api_compatibility_and_tenants(acme, globex, api,
     lines = result.output.splitlines()
     assert lines[0] == "plugin API 1.1"
     assert lines[1].split() == ["NAME", "VERSION", "API", "STATUS", "ENABLED", "FOR"]
-    assert lines[4].split() == ["webhooks", "1.0.0", ">=1.0,<2", "loaded", "(built-in)", "acme"]
+    assert lines[5].split() == ["webhooks", "1.0.0", ">=1.0,<2", "loaded", "(built-in)", "acme"]
     only_globex = CliRunner().invoke(main, ["plugins", "list", "--tenant", "globex"])
-    assert only_globex.output.splitlines()[4].split()[-1] == "-"
+    assert only_globex.output.splitlines()[5].split()[-1] == "-"
     missing = CliRunner().invoke(main, ["plugins", "list", "--tenant", "nobody"])
     assert missing.exit_code != 0
     assert "no tenant 'nobody'" in missing.output

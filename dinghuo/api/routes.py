@@ -15,6 +15,7 @@ def register_blueprints(api: Api) -> None:
     from dinghuo.core.crm.api import groups_blp as dealer_groups_blp
     from dinghuo.core.crm.api import my_blp as my_dealer_blp
     from dinghuo.core.fulfilment.api import BLUEPRINTS as fulfilment_blps
+    from dinghuo.core.fulfilment.carrier_api import blp as carriers_blp
     from dinghuo.core.imports.api import blp as imports_blp
     from dinghuo.core.imports.api import exports_blp
     from dinghuo.core.inventory.api import blp as stock_blp
@@ -66,6 +67,7 @@ def register_blueprints(api: Api) -> None:
         imports_blp,
         exports_blp,
         *fulfilment_blps,
+        carriers_blp,
         cart_blp,
         reorder_blp,
         requisition_lists_blp,

@@ -11,6 +11,7 @@ from dinghuo.plugins.compat import PLUGIN_API_VERSION
 from dinghuo.plugins.markers import hookimpl
 from dinghuo.plugins.types import (
     FIELD_TYPES,
+    TRACKING_STATUSES,
     Address,
     CarrierShipment,
     DealerRef,
@@ -25,13 +26,17 @@ from dinghuo.plugins.types import (
     PricingRequest,
     SettingsField,
     ShipmentItem,
+    ShipmentRef,
     ShipmentRequest,
     TenantRef,
+    TrackingUpdate,
+    WebhookRejected,
 )
 
 __all__ = [
     "FIELD_TYPES",
     "PLUGIN_API_VERSION",
+    "TRACKING_STATUSES",
     "Address",
     "CarrierShipment",
     "DealerRef",
@@ -46,7 +51,10 @@ __all__ = [
     "PricingRequest",
     "SettingsField",
     "ShipmentItem",
+    "ShipmentRef",
     "ShipmentRequest",
     "TenantRef",
+    "TrackingUpdate",
+    "WebhookRejected",
     "hookimpl",
 ]

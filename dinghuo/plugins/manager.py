@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "dinghuo.plugins.webhooks",
     "dinghuo.plugins.logistics.manual",
     "dinghuo.plugins.logistics.flat_rate",
+    "dinghuo.plugins.logistics.kuaidi100",
 )
 """Built-in plugins, by module; loaded like any third-party plugin."""
 

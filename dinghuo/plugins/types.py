@@ -274,3 +274,54 @@ class CarrierShipment:
     label: bytes | None = None
     label_content_type: str | None = None
     freight_cost: Decimal | None = None
+
+
+TRACKING_STATUSES = ("picked_up", "in_transit", "out_for_delivery", "delivered", "exception")
+"""The steps of a journey a carrier reports; carriers map their own codes onto these."""
+
+
+@dataclass(frozen=True)
+class ShipmentRef:
+    """A shipment already booked, as its carrier knows it: to cancel it or fetch its tracking."""
+
+    tenant: TenantRef
+    shipment_number: str
+    order_number: str
+    service: str
+    tracking_number: str
+    destination: Address | None = None
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    """One step of a parcel's journey as the carrier reports it.
+
+    ``external_id`` is the carrier's stable id for the step (or one the plugin
+    derives from its time, status and place): the platform stores a step once
+    however often it is fetched or pushed. ``occurred_at`` is timezone-aware.
+    ``tracking_number`` names the parcel, which is how a pushed update finds
+    its shipment.
+    """
+
+    tracking_number: str
+    status: str
+    occurred_at: dt.datetime
+    external_id: str
+    location: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in TRACKING_STATUSES:
+            raise ValueError(
+                f"tracking status {self.status!r} is not one of {', '.join(TRACKING_STATUSES)}"
+            )
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")
+
+
+class WebhookRejected(Exception):
+    """Raised by ``dinghuo_parse_tracking_webhook`` for a push it does not trust.
+
+    An unsigned or badly signed request, or one for another account: the
+    platform answers 401 with the message and stores nothing.
+    """

@@ -689,8 +689,7 @@ def _when(field: str, value: Any) -> dt.datetime:
         return utcnow()
     if not isinstance(value, dt.datetime):
         raise ValidationFailed.field(field, "Must be a date and time.")
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if value > utcnow() + dt.timedelta(minutes=5):
         raise ValidationFailed.field(field, "Must not be in the future.")
     return value

@@ -25,6 +25,15 @@ from dinghuo.plugins.manager import DEFAULT_PLUGINS, PluginHost, PluginRefused, 
 from dinghuo.plugins.service import tenant_plugins
 
 TENANT = TenantRef(id=1, slug="acme", name="Acme")
+BUILTINS = [
+    "contract_price",
+    "flat_rate",
+    "kuaidi100",
+    "manual",
+    "tier_discount",
+    "webhooks",
+]
+"""The built-in plugins' names, as the host lists them (sorted)."""
 
 
 def make_event(event_type: str = "order.submitted", aggregate_id: str = "42") -> Event:
@@ -53,7 +62,7 @@ def info(name: str, api_versions: str = ">=1.0,<2") -> PluginInfo:
 def test_builtin_plugins_load_through_the_public_hooks():
     host = PluginHost("k")
     host.load_builtins()
-    assert [p.name for p in host.plugins] == ["flat_rate", "kuaidi100", "manual", "webhooks"]
+    assert [p.name for p in host.plugins] == BUILTINS
     assert host.refused == []
     webhooks = host.get("webhooks")
     assert webhooks.source == "built-in"
@@ -69,17 +78,14 @@ def test_builtin_plugins_load_through_the_public_hooks():
         "dinghuo.plugins.logistics.manual",
         "dinghuo.plugins.logistics.flat_rate",
         "dinghuo.plugins.logistics.kuaidi100",
+        "dinghuo.plugins.pricing.tier_discount",
+        "dinghuo.plugins.pricing.contract_price",
     )
 
 
 def test_the_app_never_autoloads_entry_points_in_tests(app, monkeypatch):
     assert app.config["SETTINGS"].autoload_plugins is False
-    assert [p.name for p in app.extensions["dinghuo.plugins"].plugins] == [
-        "flat_rate",
-        "kuaidi100",
-        "manual",
-        "webhooks",
-    ]
+    assert [p.name for p in app.extensions["dinghuo.plugins"].plugins] == BUILTINS
 
 
 def test_dinghuo_plugin_info_is_required_and_must_be_plugin_info():
@@ -203,12 +209,11 @@ def test_init_app_loads_entry_points_only_when_autoload_is_on(settings, monkeypa
     overrides = {"database_url": f"sqlite:///{tmp_path / 'x.db'}", "instance_dir": tmp_path}
     autoloading = create_app(settings.model_copy(update={**overrides, "autoload_plugins": True}))
     quiet = create_app(settings.model_copy(update={**overrides, "autoload_plugins": False}))
-    builtins = ["flat_rate", "kuaidi100", "manual", "webhooks"]
     assert [p.name for p in autoloading.extensions["dinghuo.plugins"].plugins] == [
         "acme-erp",
-        *builtins,
+        *BUILTINS,
     ]
-    assert [p.name for p in quiet.extensions["dinghuo.plugins"].plugins] == builtins
+    assert [p.name for p in quiet.extensions["dinghuo.plugins"].plugins] == BUILTINS
     for app in (autoloading, quiet):
         app.extensions["dinghuo.db"].dispose()
 

@@ -43,6 +43,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "dinghuo.plugins.logistics.manual",
     "dinghuo.plugins.logistics.flat_rate",
     "dinghuo.plugins.logistics.kuaidi100",
+    "dinghuo.plugins.pricing.tier_discount",
+    "dinghuo.plugins.pricing.contract_price",
 )
 """Built-in plugins, by module; loaded like any third-party plugin."""
 

@@ -1,8 +1,9 @@
 """Per-tenant plugin enablement and settings: the rules, over a session.
 
 A tenant turns a plugin on and fills in the settings the plugin declares.
-Every value is checked against its declared field before anything is saved,
-and an unknown or bad field is named in the error. Secret fields are stored
+Every value is checked against its declared field, then the whole set by the
+plugin's own ``dinghuo_validate_settings``, before anything is saved; an
+unknown or bad field is named in the error. Secret fields are stored
 encrypted (see :mod:`dinghuo.plugins.crypto`) and are write-only: reading a
 plugin's configuration says whether each secret is set, never what it is.
 """
@@ -32,6 +33,8 @@ SECRET_SET = "set"
 SECRET_NOT_SET = "not set"
 SECRET_UNREADABLE = "unreadable"
 MAX_TEXT = 2000
+VALIDATE_TIMEOUT = 2.0
+"""Seconds a plugin may take to check its settings; a tenant is waiting on the form."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,8 @@ def configure_plugin(
                     if readable or not field.secret
                     else ["The stored value cannot be decrypted any more; enter it again."],
                 )
+    if not errors and (enabled or settings):
+        errors = _plugin_checks(host, plugin, values, secrets)
     if errors:
         first = next(iter(errors))
         raise ValidationFailed(f"{first}: {errors[first][0]}", fields=errors)
@@ -215,6 +220,45 @@ def configure_plugin(
     )
     session.flush()
     return _loaded_config(host, plugin, row)
+
+
+def _plugin_checks(
+    host: PluginHost, plugin: LoadedPlugin, values: Mapping[str, Any], secrets: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """The plugin's own ``dinghuo_validate_settings`` verdict, as errors by ``settings.<field>``.
+
+    Types say a value is a string; only the plugin knows that ``"A=5,B=3"``
+    must be tier discounts. Its answer is contained like any plugin call: one
+    that raises, hangs or answers garbage refuses the settings rather than
+    letting them be saved unchecked.
+    """
+    merged = {f.name: f.default for f in plugin.settings_schema if f.default is not None}
+    merged.update(values)
+    merged.update(secrets)
+    others = [p.plugin for p in host.plugins if p.name != plugin.name]
+    outcomes = host.call_each(
+        "dinghuo_validate_settings",
+        exclude=others,
+        settings={plugin.name: MappingProxyType(merged)},
+        timeout=VALIDATE_TIMEOUT,
+    )
+    errors: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        verdict = outcome.result if outcome.ok else None
+        if not outcome.ok or not _is_verdict(verdict):
+            errors["settings"] = ["The plugin could not check these settings; see the log."]
+            continue
+        for key, reason in (verdict or {}).items():
+            target = f"settings.{key}" if plugin.field(key) is not None else "settings"
+            errors.setdefault(target, []).append(reason)
+    return errors
+
+
+def _is_verdict(answer: Any) -> bool:
+    return answer is None or (
+        isinstance(answer, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) and v for k, v in answer.items())
+    )
 
 
 def clean_value(field: SettingsField, value: Any) -> Any:

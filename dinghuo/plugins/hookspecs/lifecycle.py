@@ -6,6 +6,9 @@ each answer is attributed to the plugin that gave it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from dinghuo.plugins.markers import hookspec
 from dinghuo.plugins.types import HostInfo, PluginInfo, SettingsField
 
@@ -25,6 +28,19 @@ def dinghuo_settings_schema() -> list[SettingsField]:  # type: ignore[empty-body
 
     Optional (no settings when absent). Values are validated against it field
     by field before they are saved; ``secret`` fields are encrypted at rest.
+    """
+
+
+@hookspec
+def dinghuo_validate_settings(settings: Mapping[str, Any]) -> dict[str, str]:  # type: ignore[empty-body]
+    """Problems with ``settings`` that field types cannot express, by field name.
+
+    Optional. Called when a tenant saves or enables the plugin, after every
+    value passed its field's type check, with the settings as the plugin
+    would receive them (defaults filled in, secrets decrypted). Return an
+    empty mapping when they are fine; otherwise nothing is saved and each
+    reason is shown on its field. A plugin that raises or answers something
+    other than a mapping of strings has the settings refused, not saved.
     """
 
 

@@ -14,7 +14,7 @@ from flask import session as cookie
 
 from dinghuo.core.crm.service import dealer_allows_access
 from dinghuo.db import Database, TenantSession
-from dinghuo.errors import NotFound, TenantSuspended
+from dinghuo.errors import NotFound, TenantSuspended, Unauthenticated
 from dinghuo.platform.audit.service import request_id_var
 from dinghuo.platform.auth.models import PlatformAdmin, User
 from dinghuo.platform.auth.principal import Principal
@@ -80,12 +80,22 @@ def _start_request() -> None:
                 f"{tenant.display_name} is suspended on Dinghuo. Contact the brand for help."
             )
     g.principal = _authenticate(session, tenant)
+    if g.principal is None and _bearer_secret() is not None:
+        # Refused before anything reads the request: a caller without a valid
+        # credential learns nothing from validation errors.
+        raise Unauthenticated(
+            "This bearer token is unknown, expired, revoked or not for this host."
+        )
+
+
+def _bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
 def _authenticate(session: TenantSession, tenant: Tenant | None) -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        secret = header[7:].strip()
+    secret = _bearer_secret()
+    if secret is not None:
         if tenant is None:
             return principal_for_platform_token(session, secret)
         return principal_for_token(session, secret)

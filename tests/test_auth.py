@@ -340,3 +340,11 @@ def test_token_endpoint_is_throttled_too(acme, client, strict_limit):
     )
     assert refused.status_code == 429
     assert "Retry-After" in refused.headers
+
+
+def test_a_bad_bearer_token_is_refused_before_the_request_is_read(acme, globex, api):
+    foreign = api(acme)
+    foreign.token = globex.tokens["buyer"]
+    malformed = foreign.post("/api/v1/orders", json={"lines": "not a list"})
+    assert malformed.status_code == 401, "no validation error leaks to a stranger"
+    assert api(acme, "buyer").post("/api/v1/orders", json={"lines": "x"}).status_code == 422

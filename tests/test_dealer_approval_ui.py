@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from test_checkout_ui import form_of
 
 from dinghuo.core.orders.models import Order
 from dinghuo.core.orders.states import OrderStatus
-from tests.test_checkout_ui import form_of
 
 
 def text(response) -> str:

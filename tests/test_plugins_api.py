@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from sqlalchemy import select, text
+from test_plugins import BUILTINS
 
 from dinghuo.plugins.crypto import SecretBox, SecretsUnreadable
 from dinghuo.plugins.models import PluginSetting
 from dinghuo.plugins.service import tenant_plugins
-from tests.test_plugins import BUILTINS
 
 HOOK = {"url": "https://hooks.acme.example/dinghuo", "secret": "whsec-acme-1"}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from fixtures_catalog import seed_catalog
 from sqlalchemy import select
 
 from dinghuo.plugins import (
@@ -22,7 +23,6 @@ from dinghuo.plugins import (
 )
 from dinghuo.plugins.models import PluginSetting
 from dinghuo.plugins.pricing import contract_price, tier_discount
-from tests.fixtures_catalog import seed_catalog
 
 CART = {
     "items": [{"code": "MATE60P-BLK-256", "quantity": 2}, {"code": "CHG66-WHT", "quantity": 10}]

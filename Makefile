@@ -72,11 +72,15 @@ demo: $(VENV)/.installed
 
 # --- make test --------------------------------------------------------------
 
-# Both passes run even when the first fails, so one run reports everything.
-test: lint
-	@sqlite=0; postgres=0; \
-	$(MAKE) --no-print-directory test-sqlite || sqlite=$$?; \
-	$(MAKE) --no-print-directory test-postgres || postgres=$$?; \
+# The two passes share nothing (their own databases, Redis db, temp dirs), so
+# they run side by side, each into its own log, printed when both are done;
+# both always run, so one run reports everything.
+test: lint browser services
+	@logs=$$(mktemp -d); sqlite=0; postgres=0; \
+	$(MAKE) --no-print-directory test-sqlite > $$logs/sqlite.log 2>&1 & sqlite_pid=$$!; \
+	$(MAKE) --no-print-directory test-postgres > $$logs/postgres.log 2>&1 & postgres_pid=$$!; \
+	wait $$sqlite_pid || sqlite=$$?; wait $$postgres_pid || postgres=$$?; \
+	cat $$logs/sqlite.log $$logs/postgres.log; rm -rf $$logs; \
 	echo "make test: SQLite pass $$([ $$sqlite = 0 ] && echo passed || echo FAILED)," \
 		"PostgreSQL pass $$([ $$postgres = 0 ] && echo passed || echo FAILED)"; \
 	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
